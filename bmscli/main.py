@@ -1,0 +1,22 @@
+"""The ``bms`` root command. It composes the server commands and the admin CLI; the TUI and
+the admin commands only ever talk to a server over HTTP."""
+
+from __future__ import annotations
+
+import typer
+
+from server.cli import db_app, demo, serve_app
+
+app = typer.Typer(
+    name="bms",
+    help="bms: the cinema box office in your terminal.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(serve_app, name="serve")
+app.command("demo")(demo)
+app.add_typer(db_app, name="db")
+
+
+if __name__ == "__main__":
+    app()

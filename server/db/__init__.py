@@ -1,0 +1,1 @@
+"""Database layer: the typed ORM models, the engine and the Alembic migrations."""

@@ -1,0 +1,112 @@
+"""Payments, refunds, the wallet and loyalty ledgers, idempotency records."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.contracts.enums import PaymentMethod, PaymentStatus, RefundDestination, RefundStatus
+from server.db.models.base import Base, created_at, money, one_of, uuid_pk
+
+
+class Payment(Base):
+    """One part of a (possibly split) payment. The card number never reaches this table:
+    only the gateway token, the brand and the last four digits."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        one_of("method", PaymentMethod),
+        one_of("status", PaymentStatus),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        money("refunded_minor"),
+        CheckConstraint("refunded_minor <= amount_minor", name="refund_within_amount"),
+        Index("ix_payments_booking", "booking_id"),
+        Index("ix_payments_gateway_ref", "gateway_ref"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    booking_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bookings.id"))
+    hold_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    method: Mapped[str] = mapped_column(String(12))
+    gateway: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    amount_minor: Mapped[int]
+    refunded_minor: Mapped[int] = mapped_column(default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    gateway_ref: Mapped[str | None] = mapped_column(String(100))
+    card_token: Mapped[str | None] = mapped_column(String(100))
+    card_brand: Mapped[str | None] = mapped_column(String(20))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    payer_name: Mapped[str | None]
+    tendered_minor: Mapped[int | None]
+    change_minor: Mapped[int | None]
+    failure_reason: Mapped[str | None]
+    created_at: Mapped[datetime] = created_at()
+    captured_at: Mapped[datetime | None]
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+    __table_args__ = (
+        one_of("status", RefundStatus),
+        one_of("destination", RefundDestination),
+        CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+        Index("ix_refunds_booking", "booking_id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id"))
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payments.id"))
+    amount_minor: Mapped[int]
+    # Fees kept by the theater/platform on this cancellation (for settlement).
+    fee_kept_minor: Mapped[int] = mapped_column(default=0)
+    destination: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = created_at()
+    completed_at: Mapped[datetime | None]
+
+
+class WalletEntry(Base):
+    __tablename__ = "wallet_ledger"
+    __table_args__ = (Index("ix_wallet_ledger_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    amount_minor: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(120))
+    booking_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    refund_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    at: Mapped[datetime] = created_at()
+
+
+class LoyaltyEntry(Base):
+    __tablename__ = "loyalty_ledger"
+    __table_args__ = (Index("ix_loyalty_ledger_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    points: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(120))
+    booking_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    at: Mapped[datetime] = created_at()
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a POST with an Idempotency-Key, replayed on retries."""
+
+    __tablename__ = "idempotency_records"
+
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(SmallInteger)
+    body: Mapped[Any] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = created_at()

@@ -1,0 +1,1 @@
+"""The domain slices: each has controllers (HTTP), services (rules) and queries (SQL)."""

@@ -1,0 +1,64 @@
+"""Login, guest sessions, the caller's profile, staff users and API tokens."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, delete, get, post
+from litestar.params import FromPath
+
+from server.contracts import api
+from server.contracts.enums import Role
+from server.domain.accounts import services as accounts
+from server.domain.accounts.guards import require_role
+from server.domain.deps import AppServices, Caller, Db
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["accounts"]
+
+    @post("/login", summary="Log in with e-mail and password; returns a bearer token")
+    async def login(self, data: api.LoginRequest, db: Db, services: AppServices) -> api.TokenOut:
+        out = await accounts.login(db, services.clock, data)
+        await db.commit()
+        return out
+
+    @post("/guest", summary="Start a guest buyer session (no account needed)")
+    async def guest(
+        self, db: Db, services: AppServices, data: api.GuestRequest | None = None
+    ) -> api.TokenOut:
+        out = await accounts.guest(db, services.clock, data or api.GuestRequest())
+        await db.commit()
+        return out
+
+
+class AccountController(Controller):
+    path = "/api/v1"
+    tags = ["accounts"]
+
+    @get("/me", summary="The calling user")
+    async def me(self, db: Db, principal: Caller) -> api.UserOut:
+        return await accounts.me(db, principal)
+
+    @post("/admin/users", summary="Create a clerk, kiosk device, theater admin or customer")
+    async def create_user(self, data: api.UserCreate, db: Db, principal: Caller) -> api.UserOut:
+        require_role(principal, Role.THEATER_ADMIN)
+        return await accounts.create_user(db, principal, data)
+
+    @post("/tokens", summary="Create a long-lived API or kiosk token (shown once)")
+    async def create_token(
+        self, data: api.ApiTokenCreate, db: Db, principal: Caller, services: AppServices
+    ) -> api.ApiTokenOut:
+        return await accounts.create_api_token(db, services.clock, principal, data)
+
+    @get("/tokens", summary="List API and kiosk tokens you may manage")
+    async def list_tokens(self, db: Db, principal: Caller) -> list[api.ApiTokenOut]:
+        return await accounts.list_tokens(db, principal)
+
+    @delete("/tokens/{token_id:uuid}", summary="Revoke a token")
+    async def revoke_token(
+        self, token_id: FromPath[uuid.UUID], db: Db, principal: Caller, services: AppServices
+    ) -> None:
+        await accounts.revoke_token(db, services.clock, principal, token_id)
+        services.tokens.forget_all()

@@ -1,0 +1,32 @@
+"""Who is calling: resolved once per request from the bearer token."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from server.contracts.enums import Role
+
+STAFF_ROLES = frozenset({Role.CLERK, Role.KIOSK, Role.THEATER_ADMIN, Role.PLATFORM_ADMIN})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: uuid.UUID
+    role: Role
+    name: str
+    token_id: uuid.UUID
+    theater_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    is_guest: bool = False
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.role is Role.PLATFORM_ADMIN
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def can_act_for(self, theater_id: uuid.UUID) -> bool:
+        """Platform admins act everywhere; staff only for their own theaters."""
+        return self.is_platform_admin or theater_id in self.theater_ids

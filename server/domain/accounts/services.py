@@ -1,0 +1,277 @@
+"""Account rules: login, guest sessions, token issue/revoke, resolving a bearer token."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.clock import Clock
+from server.contracts import api
+from server.contracts.enums import Role, TokenKind
+from server.db.models import ApiToken, User, UserTheater
+from server.domain.accounts import queries
+from server.domain.accounts.principal import Principal
+from server.domain.accounts.security import (
+    hash_password,
+    new_token,
+    token_digest,
+    verify_password,
+)
+from server.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+
+SESSION_LIFETIME = timedelta(hours=12)
+GUEST_LIFETIME = timedelta(hours=2)
+
+
+async def issue_token(
+    session: AsyncSession,
+    user: User,
+    *,
+    kind: TokenKind,
+    name: str,
+    expires_at: datetime | None,
+) -> tuple[str, ApiToken]:
+    token = new_token()
+    record = ApiToken(
+        user_id=user.id,
+        name=name,
+        kind=kind.value,
+        token_hash=token_digest(token),
+        prefix=token[:12],
+        expires_at=expires_at,
+    )
+    session.add(record)
+    await session.flush()
+    return token, record
+
+
+async def _token_out(
+    session: AsyncSession, user: User, token: str, expires_at: datetime | None
+) -> api.TokenOut:
+    return api.TokenOut(
+        token=token,
+        user_id=user.id,
+        role=user.role,
+        name=user.name,
+        theater_ids=await queries.theater_ids_of(session, user.id),
+        expires_at=expires_at,
+    )
+
+
+async def login(session: AsyncSession, clock: Clock, body: api.LoginRequest) -> api.TokenOut:
+    user = await queries.user_by_email(session, body.email.strip())
+    if user is None or not user.password_hash or not user.is_active:
+        raise Unauthorized("E-mail or password is wrong; check both and try again.")
+    if not verify_password(user.password_hash, body.password):
+        raise Unauthorized("E-mail or password is wrong; check both and try again.")
+    expires_at = clock.now() + SESSION_LIFETIME
+    token, _ = await issue_token(
+        session, user, kind=TokenKind.SESSION, name="login", expires_at=expires_at
+    )
+    return await _token_out(session, user, token, expires_at)
+
+
+async def guest(session: AsyncSession, clock: Clock, body: api.GuestRequest) -> api.TokenOut:
+    """A guest buyer: a customer account with no password, for kiosk and online walk-ups."""
+    user = User(
+        name=(body.name or "Guest").strip()[:200] or "Guest",
+        email=None,
+        phone=body.phone,
+        role=Role.CUSTOMER.value,
+        is_guest=True,
+    )
+    session.add(user)
+    await session.flush()
+    expires_at = clock.now() + GUEST_LIFETIME
+    token, _ = await issue_token(
+        session, user, kind=TokenKind.SESSION, name="guest", expires_at=expires_at
+    )
+    out = await _token_out(session, user, token, expires_at)
+    if body.email:
+        # Guests keep their contact e-mail on the user row for notifications, unverified.
+        user.preferences = {"contact_email": body.email}
+    return out
+
+
+class TokenCache:
+    """Resolved principals for a few seconds, so a stampede does not hit api_tokens per request.
+
+    A revoked token stays usable for at most ``ttl`` seconds on a process that cached it.
+    """
+
+    def __init__(self, ttl: float = 10.0, size: int = 50_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, digest: str) -> Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, digest: str, principal: Principal) -> None:
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[digest] = (time.monotonic() + self.ttl, principal)
+
+    def forget_all(self) -> None:
+        self._entries.clear()
+
+
+async def resolve(session: AsyncSession, clock: Clock, cache: TokenCache, token: str) -> Principal:
+    digest = token_digest(token)
+    cached = cache.get(digest)
+    if cached is not None:
+        return cached
+    found = await queries.active_token(session, digest, clock.now())
+    if found is None:
+        raise Unauthorized("The bearer token is unknown, expired or revoked; log in again.")
+    record, user = found
+    principal = Principal(
+        user_id=user.id,
+        role=Role(user.role),
+        name=user.name,
+        token_id=record.id,
+        theater_ids=frozenset(await queries.theater_ids_of(session, user.id)),
+        is_guest=user.is_guest,
+    )
+    await queries.touch_token(session, record.id, clock.now())
+    await session.commit()
+    cache.put(digest, principal)
+    return principal
+
+
+def _check_can_manage(actor: Principal, role: Role, theater_ids: list[uuid.UUID]) -> None:
+    if actor.is_platform_admin:
+        return
+    if actor.role is not Role.THEATER_ADMIN:
+        raise Forbidden("Only theater and platform admins manage users and tokens.")
+    if role in {Role.PLATFORM_ADMIN, Role.CUSTOMER}:
+        raise Forbidden(f"A theater admin cannot create {role.value} accounts.")
+    if not theater_ids or not all(actor.can_act_for(t) for t in theater_ids):
+        raise Forbidden(
+            "You can only create staff for your own theaters; list them in theater_ids."
+        )
+
+
+async def create_user(session: AsyncSession, actor: Principal, body: api.UserCreate) -> api.UserOut:
+    try:
+        role = Role(body.role)
+    except ValueError:
+        raise Invalid(
+            f"role {body.role!r} is unknown; use one of {', '.join(r.value for r in Role)}"
+        ) from None
+    _check_can_manage(actor, role, body.theater_ids)
+    if role in {Role.CLERK, Role.KIOSK, Role.THEATER_ADMIN} and not body.theater_ids:
+        raise Invalid(f"A {role.value} must be scoped to at least one theater (theater_ids).")
+    if body.email and await queries.user_by_email(session, body.email):
+        raise Conflict(f"A user with e-mail {body.email} already exists.")
+    user = User(
+        name=body.name,
+        email=body.email,
+        phone=body.phone,
+        role=role.value,
+        password_hash=hash_password(body.password) if body.password else None,
+    )
+    session.add(user)
+    await session.flush()
+    for theater_id in body.theater_ids:
+        session.add(UserTheater(user_id=user.id, theater_id=theater_id))
+    await session.commit()
+    return user_out(user, body.theater_ids)
+
+
+def user_out(user: User, theater_ids: list[uuid.UUID]) -> api.UserOut:
+    return api.UserOut(
+        user_id=user.id,
+        name=user.name,
+        role=user.role,
+        email=user.email,
+        phone=user.phone,
+        theater_ids=theater_ids,
+        wallet_balance_minor=user.wallet_balance_minor,
+        loyalty_points=user.loyalty_points,
+    )
+
+
+async def me(session: AsyncSession, principal: Principal) -> api.UserOut:
+    user = await session.get(User, principal.user_id)
+    if user is None:
+        raise NotFound("Your account no longer exists.")
+    return user_out(user, sorted(principal.theater_ids))
+
+
+async def create_api_token(
+    session: AsyncSession, clock: Clock, actor: Principal, body: api.ApiTokenCreate
+) -> api.ApiTokenOut:
+    try:
+        kind = TokenKind(body.kind)
+    except ValueError:
+        raise Invalid("kind must be 'api' or 'kiosk'.") from None
+    if kind is TokenKind.SESSION:
+        raise Invalid("Session tokens come from login; create an 'api' or 'kiosk' token.")
+    owner_id = body.user_id or actor.user_id
+    owner = await session.get(User, owner_id)
+    if owner is None:
+        raise NotFound(f"No user {owner_id}.")
+    if owner_id != actor.user_id:
+        owner_theaters = await queries.theater_ids_of(session, owner.id)
+        _check_can_manage(actor, Role(owner.role), owner_theaters)
+    if kind is TokenKind.KIOSK and owner.role != Role.KIOSK.value:
+        raise Invalid("Kiosk tokens belong to kiosk device users; create one with role 'kiosk'.")
+    expires_at = (
+        clock.now() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    )
+    token, record = await issue_token(
+        session, owner, kind=kind, name=body.name, expires_at=expires_at
+    )
+    await session.commit()
+    out = token_out(record)
+    out.token = token
+    return out
+
+
+def token_out(record: ApiToken) -> api.ApiTokenOut:
+    return api.ApiTokenOut(
+        token_id=record.id,
+        name=record.name,
+        kind=record.kind,
+        prefix=record.prefix,
+        user_id=record.user_id,
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+        revoked_at=record.revoked_at,
+        last_used_at=record.last_used_at,
+    )
+
+
+async def list_tokens(session: AsyncSession, actor: Principal) -> list[api.ApiTokenOut]:
+    if actor.is_platform_admin:
+        records = await queries.tokens_of(session, None)
+    elif actor.role is Role.THEATER_ADMIN:
+        staff = await session.scalars(
+            select(UserTheater.user_id).where(UserTheater.theater_id.in_(actor.theater_ids))
+        )
+        records = await queries.tokens_of(session, [*set(staff), actor.user_id])
+    else:
+        records = await queries.tokens_of(session, [actor.user_id])
+    return [token_out(r) for r in records if r.kind != TokenKind.SESSION.value]
+
+
+async def revoke_token(
+    session: AsyncSession, clock: Clock, actor: Principal, token_id: uuid.UUID
+) -> None:
+    record = await session.get(ApiToken, token_id)
+    if record is None:
+        raise NotFound(f"No token {token_id}.")
+    if record.user_id != actor.user_id:
+        owner = await session.get(User, record.user_id)
+        assert owner is not None
+        _check_can_manage(actor, Role(owner.role), await queries.theater_ids_of(session, owner.id))
+    record.revoked_at = record.revoked_at or clock.now()
+    await session.commit()

@@ -1,0 +1,1 @@
+"""Process-level plumbing: embedded servers, database engine, Redis clients."""

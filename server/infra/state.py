@@ -1,0 +1,26 @@
+"""Everything a request handler may need, built once per process and shared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from server.clock import Clock
+from server.domain.accounts.services import TokenCache
+from server.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    clock: Clock
+    secret: str
+    tokens: TokenCache = field(default_factory=TokenCache)
+    # Filled by the lifespan: the lock strategy, the live-feed publisher, background tasks.
+    extras: dict[str, Any] = field(default_factory=dict)
