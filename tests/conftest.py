@@ -10,28 +10,28 @@ import os
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
-import asyncio  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from collections.abc import AsyncIterator, Iterator  # noqa: E402
-from dataclasses import dataclass, replace  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-from pathlib import Path  # noqa: E402
+import asyncio
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
 
-import httpx  # noqa: E402
-import pytest  # noqa: E402
-import redis as redis_sync  # noqa: E402
-from litestar.testing import AsyncTestClient  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine  # noqa: E402
+import httpx
+import pytest
+import redis as redis_sync
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from server.clock import FrozenClock  # noqa: E402
-from server.db.migrate import upgrade  # noqa: E402
-from server.db.models import Base  # noqa: E402
-from server.infra.embedded import EmbeddedBackend, start_embedded  # noqa: E402
-from server.settings import Settings  # noqa: E402
+from server.clock import FrozenClock
+from server.db.migrate import upgrade
+from server.db.models import Base
+from server.infra.embedded import EmbeddedBackend, start_embedded
+from server.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,0 +1,1 @@
+"""Cities, theaters, screens (from layout files), movies, reviews and search."""

@@ -1,0 +1,1 @@
+"""Seat inventory: seat maps, holds and best-available selection."""

@@ -1,0 +1,1 @@
+"""Shows: creation with their seat inventory, overlap rules, prices."""
