@@ -94,6 +94,18 @@ class ApiTokenOut(msgspec.Struct, kw_only=True):
     token: str | None = None
 
 
+class PasswordReset(msgspec.Struct, kw_only=True):
+    # None: the server generates a password and returns it once.
+    password: str | None = None
+
+
+class PasswordResetOut(msgspec.Struct, kw_only=True):
+    user_id: UUID
+    sessions_revoked: int
+    # Present only when the server generated the password: it is never shown again.
+    password: str | None = None
+
+
 # -- catalog ------------------------------------------------------------------------------
 
 

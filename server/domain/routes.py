@@ -7,23 +7,51 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from litestar import Litestar
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from redis.asyncio import Redis
 
 from server.domain.accounts.controllers import AccountController, AuthController
 from server.domain.health.controllers import HealthController
+from server.domain.inventory import services as inventory
+from server.domain.inventory.controllers import HoldController, SeatMapController
+from server.domain.inventory.strategies import make_strategy
+from server.domain.live.controllers import seat_feed
+from server.domain.live.feed import LiveFeed
+from server.infra.periodic import periodic
 from server.infra.state import Services
+
+SWEEP_INTERVAL_SECONDS = 0.5
 
 
 def handlers() -> list[Any]:
-    return [HealthController, AuthController, AccountController]
+    return [
+        HealthController,
+        AuthController,
+        AccountController,
+        SeatMapController,
+        HoldController,
+        seat_feed,
+    ]
 
 
 def plugins(redis: Redis) -> list[Any]:
-    return []
+    channels = ChannelsPlugin(
+        backend=RedisChannelsPubSubBackend(redis=redis),
+        arbitrary_channels_allowed=True,
+    )
+    return [channels]
 
 
 @asynccontextmanager
 async def background(app: Litestar, services: Services) -> AsyncIterator[None]:
-    """Start the per-process background tasks (sweepers, outbox worker) and stop them after."""
-    async with AsyncExitStack():
+    """Wire the per-process collaborators and run the background jobs while the app lives."""
+    services.extras["feed"] = LiveFeed(app.plugins.get(ChannelsPlugin))
+    services.extras["strategy"] = make_strategy(
+        services.settings.lock_strategy, services.settings.redlock_urls
+    )
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(
+            periodic("hold-sweeper", SWEEP_INTERVAL_SECONDS, lambda: inventory.sweep_expired(services))
+        )
         yield

@@ -214,7 +214,8 @@ class _Parser:
             elif key in found:
                 self.error(n, column, f"'{tok}' repeats an option already given on this line")
             else:
-                found[key] = (value, column)
+                # Point messages at the value itself: 'start=0' is wrong at the '0'.
+                found[key] = (value, column + len(tok) - len(value))
         return found
 
     # ---- rows ----------------------------------------------------------------------------
@@ -259,8 +260,8 @@ class _Parser:
             self.error(
                 n,
                 column,
-                f"duplicate row '{label}' in section '{section.name}' (first on line "
-                f"{first.line}); give each row its own label",
+                f"duplicate row '{label}'{_in_section(section)} (first on line {first.line}); "
+                "give each row its own label",
             )
             return False
         return True
@@ -341,23 +342,29 @@ class _Parser:
         left = min((c.x for c in all_cells), default=0)
         for section in self.sections:
             for row in section.rows:
+                clashes: list[tuple[_Cell, SeatSpec]] = []
                 for cell, seat in zip(row.cells, self._row_seats(section, row, left), strict=True):
                     if seat.label in first_at:
-                        self._duplicate_label(row.line, cell.column, seat.label, first_at)
+                        clashes.append((cell, seat))
                     else:
                         first_at[seat.label] = (row.line, cell.column)
                         seats.append(seat)
+                if clashes:
+                    self._duplicate_labels(row.line, clashes, first_at)
         return seats
 
-    def _duplicate_label(
-        self, line: int, column: int, label: str, first_at: dict[str, tuple[int, int]]
+    def _duplicate_labels(
+        self, line: int, clashes: list[tuple[_Cell, SeatSpec]], first_at: dict[str, tuple[int, int]]
     ) -> None:
-        first_line, first_column = first_at[label]
+        # One message per row: a whole row clashing is one mistake, not twenty.
+        cell, seat = clashes[0]
+        first_line, first_column = first_at[seat.label]
+        more = f" (and {len(clashes) - 1} more seats in this row)" if len(clashes) > 1 else ""
         self.error(
             line,
-            column,
-            f"seat label '{label}' is also used at line {first_line}, column {first_column}; "
-            "change a row label, the section's prefix= or the row's start=",
+            cell.column,
+            f"seat label '{seat.label}' is also used at line {first_line}, column "
+            f"{first_column}{more}; change a row label, the section's prefix= or the row's start=",
         )
 
     def _row_seats(self, section: _Section, row: _Row, left: int) -> list[SeatSpec]:
@@ -448,6 +455,10 @@ def _split_option(token: str) -> tuple[str, str]:
         return "numbering", token.lower()
     key, sep, value = token.partition("=")
     return (key.lower(), value) if sep else ("", token)
+
+
+def _in_section(section: _Section) -> str:
+    return f" in section '{section.name}'" if section.name else ""
 
 
 def _adjacent(cells: list[_Cell], i: int) -> bool:

@@ -16,7 +16,6 @@ from server.db.models.catalog import City, Movie, Review, Screen, Seat, Theater
 from server.db.models.inventory import SEAT_EVENTS_SEQ, Hold, HoldSeat, SeatTransition, ShowSeat
 from server.db.models.notifications import Notification, OutboxEvent
 from server.db.models.payments import (
-    IdempotencyRecord,
     LoyaltyEntry,
     Payment,
     Refund,
@@ -36,7 +35,6 @@ __all__ = [
     "CouponRedemption",
     "Hold",
     "HoldSeat",
-    "IdempotencyRecord",
     "LoyaltyEntry",
     "Movie",
     "Notification",

@@ -41,16 +41,18 @@ class ShowSeat(Base):
         ForeignKey("shows.id", ondelete="CASCADE"), primary_key=True
     )
     seat_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("seats.id"), primary_key=True)
-    status: Mapped[str] = mapped_column(String(12), default=SeatStatus.AVAILABLE.value)
+    status: Mapped[str] = mapped_column(
+        String(12), default=SeatStatus.AVAILABLE.value, server_default=SeatStatus.AVAILABLE.value
+    )
     hold_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     held_until: Mapped[datetime | None]
     booking_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     # Optimistic-locking version, bumped on every change of the row.
-    version: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
     # Highest Redlock fencing token that wrote this row; a lower token is a stale writer.
-    fence: Mapped[int] = mapped_column(default=0)
+    fence: Mapped[int] = mapped_column(default=0, server_default="0")
     # Wheelchair/companion seats are sold only with an accessibility request until released.
-    accessible_only: Mapped[bool] = mapped_column(default=False)
+    accessible_only: Mapped[bool] = mapped_column(default=False, server_default="false")
     unavailable_reason: Mapped[str | None]
 
 
@@ -116,3 +118,5 @@ class SeatTransition(Base):
 # so two changes of the same seat always get increasing numbers, and no per-show counter row
 # becomes a hot spot that serialises every hold of a popular show.
 SEAT_EVENTS_SEQ = Sequence("seat_events_seq", metadata=Base.metadata)
+# Fencing tokens for the redlock strategy: durable and strictly increasing.
+LOCK_FENCE_SEQ = Sequence("lock_fence_seq", metadata=Base.metadata)

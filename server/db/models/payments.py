@@ -1,13 +1,12 @@
-"""Payments, refunds, the wallet and loyalty ledgers, idempotency records."""
+"""Payments, refunds, the wallet and loyalty ledgers."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.contracts.enums import PaymentMethod, PaymentStatus, RefundDestination, RefundStatus
@@ -97,16 +96,3 @@ class LoyaltyEntry(Base):
     reason: Mapped[str] = mapped_column(String(120))
     booking_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     at: Mapped[datetime] = created_at()
-
-
-class IdempotencyRecord(Base):
-    """The first answer to a POST with an Idempotency-Key, replayed on retries."""
-
-    __tablename__ = "idempotency_records"
-
-    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column(SmallInteger)
-    body: Mapped[Any] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = created_at()

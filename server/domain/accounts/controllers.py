@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from litestar import Controller, delete, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 
 from server.contracts import api
 from server.contracts.enums import Role
 from server.domain.accounts import services as accounts
-from server.domain.accounts.guards import require_role
+from server.domain.accounts.guards import require_role, require_theater
 from server.domain.deps import AppServices, Caller, Db
 
 
@@ -32,6 +33,11 @@ class AuthController(Controller):
         await db.commit()
         return out
 
+    @post("/logout", status_code=204, summary="End the calling login session")
+    async def logout(self, db: Db, principal: Caller, services: AppServices) -> None:
+        await accounts.logout(db, services.clock, principal)
+        services.tokens.forget_all()
+
 
 class AccountController(Controller):
     path = "/api/v1"
@@ -45,6 +51,43 @@ class AccountController(Controller):
     async def create_user(self, data: api.UserCreate, db: Db, principal: Caller) -> api.UserOut:
         require_role(principal, Role.THEATER_ADMIN)
         return await accounts.create_user(db, principal, data)
+
+    @get("/admin/users", summary="List the users you manage (platform admins: everyone)")
+    async def list_users(
+        self,
+        db: Db,
+        principal: Caller,
+        role: str | None = None,
+        theater_id: uuid.UUID | None = None,
+        email: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
+    ) -> list[api.UserOut]:
+        require_role(principal, Role.THEATER_ADMIN)
+        if theater_id is not None:
+            require_theater(principal, theater_id)
+        return await accounts.list_users(
+            db, principal, role=role, theater_id=theater_id, email=email, limit=limit
+        )
+
+    @post(
+        "/admin/users/{user_id:uuid}/password",
+        status_code=200,
+        summary="Reset a password (generated and returned once if not given); ends its sessions",
+    )
+    async def reset_password(
+        self,
+        user_id: FromPath[uuid.UUID],
+        db: Db,
+        principal: Caller,
+        services: AppServices,
+        data: api.PasswordReset | None = None,
+    ) -> api.PasswordResetOut:
+        require_role(principal, Role.THEATER_ADMIN)
+        out = await accounts.reset_password(
+            db, services.clock, principal, user_id, data or api.PasswordReset()
+        )
+        services.tokens.forget_all()
+        return out
 
     @post("/tokens", summary="Create a long-lived API or kiosk token (shown once)")
     async def create_token(

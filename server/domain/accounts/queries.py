@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.contracts.enums import Role, TokenKind
 from server.db.models import ApiToken, User, UserTheater
 
 
@@ -53,3 +56,59 @@ async def tokens_of(session: AsyncSession, user_ids: list[uuid.UUID] | None) -> 
     if user_ids is not None:
         query = query.where(ApiToken.user_id.in_(user_ids))
     return list(await session.scalars(query))
+
+
+async def users_matching(
+    session: AsyncSession,
+    *,
+    roles: Collection[Role] | None,
+    theater_ids: Collection[uuid.UUID] | None,
+    email: str | None,
+    limit: int,
+) -> list[User]:
+    """Registered users (never guest sessions), by name; ``None`` means "do not filter"."""
+    query = (
+        select(User)
+        .where(User.is_guest.is_(False))
+        .order_by(func.lower(User.name), User.id)
+        .limit(limit)
+    )
+    if roles is not None:
+        query = query.where(User.role.in_([role.value for role in roles]))
+    if theater_ids is not None:
+        scoped = select(UserTheater.user_id).where(UserTheater.theater_id.in_(theater_ids))
+        query = query.where(User.id.in_(scoped))
+    if email is not None:
+        query = query.where(func.lower(User.email) == email.strip().lower())
+    return list(await session.scalars(query))
+
+
+async def theater_ids_by_user(
+    session: AsyncSession, user_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    rows = await session.execute(
+        select(UserTheater.user_id, UserTheater.theater_id)
+        .where(UserTheater.user_id.in_(user_ids))
+        .order_by(UserTheater.theater_id)
+    )
+    scopes: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for user_id, theater_id in rows:
+        scopes[user_id].append(theater_id)
+    return scopes
+
+
+async def revoke_sessions(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime, *, keep: uuid.UUID
+) -> int:
+    """Revoke the user's live login sessions except ``keep``; returns how many were revoked."""
+    result = await session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.user_id == user_id,
+            ApiToken.kind == TokenKind.SESSION.value,
+            ApiToken.revoked_at.is_(None),
+            ApiToken.id != keep,
+        )
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

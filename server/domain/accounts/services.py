@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -25,6 +27,9 @@ from server.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unautho
 
 SESSION_LIFETIME = timedelta(hours=12)
 GUEST_LIFETIME = timedelta(hours=2)
+MIN_PASSWORD_LENGTH = 8
+# The accounts a theater admin manages, and so the only ones they may list.
+THEATER_STAFF_ROLES = (Role.CLERK, Role.KIOSK, Role.THEATER_ADMIN)
 
 
 async def issue_token(
@@ -159,13 +164,17 @@ def _check_can_manage(actor: Principal, role: Role, theater_ids: list[uuid.UUID]
         )
 
 
-async def create_user(session: AsyncSession, actor: Principal, body: api.UserCreate) -> api.UserOut:
+def parse_role(value: str) -> Role:
     try:
-        role = Role(body.role)
+        return Role(value)
     except ValueError:
         raise Invalid(
-            f"role {body.role!r} is unknown; use one of {', '.join(r.value for r in Role)}"
+            f"role {value!r} is unknown; use one of {', '.join(r.value for r in Role)}"
         ) from None
+
+
+async def create_user(session: AsyncSession, actor: Principal, body: api.UserCreate) -> api.UserOut:
+    role = parse_role(body.role)
     _check_can_manage(actor, role, body.theater_ids)
     if role in {Role.CLERK, Role.KIOSK, Role.THEATER_ADMIN} and not body.theater_ids:
         raise Invalid(f"A {role.value} must be scoped to at least one theater (theater_ids).")
@@ -275,3 +284,91 @@ async def revoke_token(
         _check_can_manage(actor, Role(owner.role), await queries.theater_ids_of(session, owner.id))
     record.revoked_at = record.revoked_at or clock.now()
     await session.commit()
+
+
+async def logout(session: AsyncSession, clock: Clock, principal: Principal) -> None:
+    record = await session.get(ApiToken, principal.token_id)
+    if record is None or record.kind != TokenKind.SESSION.value:
+        raise Invalid(
+            "Only login sessions log out; revoke an api or kiosk token with "
+            "DELETE /api/v1/tokens/{token_id}."
+        )
+    record.revoked_at = record.revoked_at or clock.now()
+    await session.commit()
+
+
+async def list_users(
+    session: AsyncSession,
+    actor: Principal,
+    *,
+    role: str | None,
+    theater_id: uuid.UUID | None,
+    email: str | None,
+    limit: int,
+) -> list[api.UserOut]:
+    """Platform admins see every registered user; theater admins only their own theaters' staff."""
+    roles: Collection[Role] | None = [parse_role(role)] if role else None
+    theaters: Collection[uuid.UUID] | None = [theater_id] if theater_id else None
+    if not actor.is_platform_admin:
+        if roles is not None and not set(roles) <= set(THEATER_STAFF_ROLES):
+            raise Forbidden(
+                "Theater admins list only clerks, kiosks and theater admins; "
+                "ask a platform admin about other accounts."
+            )
+        roles = roles or THEATER_STAFF_ROLES
+        theaters = theaters or actor.theater_ids
+    users = await queries.users_matching(
+        session, roles=roles, theater_ids=theaters, email=email, limit=limit
+    )
+    scopes = await queries.theater_ids_by_user(session, [u.id for u in users])
+    return [
+        user_out(user, [t for t in scopes.get(user.id, []) if actor.can_act_for(t)])
+        for user in users
+    ]
+
+
+def _check_can_manage_account(actor: Principal, role: Role, theater_ids: list[uuid.UUID]) -> None:
+    """The rule for creating an account, worded for an account that already exists."""
+    try:
+        _check_can_manage(actor, role, theater_ids)
+    except Forbidden:
+        raise Forbidden(
+            "That account is not one you manage: theater admins manage the clerks, kiosks and "
+            "theater admins of their own theaters only."
+        ) from None
+
+
+async def reset_password(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Principal,
+    user_id: uuid.UUID,
+    body: api.PasswordReset,
+) -> api.PasswordResetOut:
+    """Set a new password (generated when none is given) and end the user's login sessions.
+
+    The caller's own session survives, so admins can reset their own password and carry on.
+    """
+    user = await session.get(User, user_id)
+    if user is None or user.is_guest:
+        raise NotFound(f"No user {user_id}; find users with GET /api/v1/admin/users.")
+    if user.id != actor.user_id:
+        _check_can_manage_account(
+            actor, Role(user.role), await queries.theater_ids_of(session, user.id)
+        )
+    if user.role == Role.KIOSK.value:
+        raise Invalid(
+            "Kiosk devices sign in with kiosk tokens, not passwords; create one with "
+            "POST /api/v1/tokens and kind 'kiosk'."
+        )
+    password = body.password if body.password is not None else secrets.token_urlsafe(12)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters, "
+            "or leave it out to have one generated."
+        )
+    user.password_hash = hash_password(password)
+    revoked = await queries.revoke_sessions(session, user.id, clock.now(), keep=actor.token_id)
+    await session.commit()
+    generated = password if body.password is None else None
+    return api.PasswordResetOut(user_id=user.id, sessions_revoked=revoked, password=generated)

@@ -10,12 +10,13 @@ The rules, in order of importance:
    block must include a wheelchair space, may add companions and, if the party is larger,
    ordinary seats beside them.  Otherwise every seat in a block has the same type, the
    `seat_type` asked for when one is given.
-4. Prefer blocks that leave no single free seat stranded between the block and a taken seat,
+4. An accessible party gets exactly one wheelchair space when possible: the others stay
+   free for other guests, who have far fewer places to go than anyone else.
+5. Prefer blocks that leave no single free seat stranded between the block and a taken seat,
    the row's end or an aisle: such a seat is very hard to sell.  When every possible block
    strands a seat, the best stranding block is still returned: selling the party seats beats
-   refusing them, and the house can live with the odd single.
-5. For an accessible party: prefer exactly one wheelchair space (the others stay free for
-   other guests), then companion seats over ordinary ones.
+   refusing them, and the house can live with the odd single.  Then, for an accessible party,
+   prefer companion seats over ordinary ones.
 6. Among what is left, the block closest to the ideal point wins: the horizontal centre of
    its row, and 60% of the way from the screen to the back (`IDEAL_DEPTH`), where picture
    and sound are best.  One row of depth counts as `ROW_WEIGHT` seats of sideways distance.
@@ -155,8 +156,8 @@ def _score(run: _Run, start: int, block: list[Candidate], request: _Request) -> 
     centre_x = (block[0].x + block[-1].x) / 2
     distance = ROW_WEIGHT * abs(block[0].y - request.ideal_y) + abs(centre_x - run.centre_x)
     return (
-        _stranded(run.seats, start, request.count, request.free),
         max(0, wheelchairs - 1),
+        _stranded(run.seats, start, request.count, request.free),
         ordinary,
         distance,
         run.order,

@@ -6,7 +6,7 @@ Create Date: 2026-11-25
 
 The whole domain in one revision. Besides the tables it creates the extensions the
 constraints need (btree_gist for the no-overlap exclusion constraint, pg_trgm for title
-search) and the global seat-event sequence.
+search), the global seat-event sequence and the Redlock fencing-token sequence.
 """
 
 from alembic import op
@@ -23,6 +23,7 @@ def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.execute("CREATE SEQUENCE IF NOT EXISTS seat_events_seq")
+    op.execute("CREATE SEQUENCE IF NOT EXISTS lock_fence_seq")
     op.create_table(
         "audit_log",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -88,21 +89,6 @@ def upgrade() -> None:
         sa.CheckConstraint("value > 0", name=op.f("ck_coupons_value_positive")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_coupons")),
         sa.UniqueConstraint("code", name=op.f("uq_coupons_code")),
-    )
-    op.create_table(
-        "idempotency_records",
-        sa.Column("scope", sa.String(length=80), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("status_code", sa.SmallInteger(), nullable=False),
-        sa.Column("body", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("scope", "key", name=op.f("pk_idempotency_records")),
     )
     op.create_table(
         "movies",
@@ -211,7 +197,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_users_phone", "users", ["phone"], unique=False)
     op.create_index(
-        "uq_users_email_lower", "users", [sa.literal_column("lower('email')")], unique=True
+        "uq_users_email_lower", "users", [sa.literal_column("lower(email)")], unique=True
     )
     op.create_table(
         "api_tokens",
@@ -569,13 +555,13 @@ def upgrade() -> None:
         "show_seats",
         sa.Column("show_id", sa.UUID(), nullable=False),
         sa.Column("seat_id", sa.UUID(), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("status", sa.String(length=12), server_default="AVAILABLE", nullable=False),
         sa.Column("hold_id", sa.UUID(), nullable=True),
         sa.Column("held_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("booking_id", sa.UUID(), nullable=True),
-        sa.Column("version", sa.BigInteger(), nullable=False),
-        sa.Column("fence", sa.BigInteger(), nullable=False),
-        sa.Column("accessible_only", sa.Boolean(), nullable=False),
+        sa.Column("version", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("fence", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("accessible_only", sa.Boolean(), server_default="false", nullable=False),
         sa.Column("unavailable_reason", sa.String(), nullable=True),
         sa.CheckConstraint(
             "(status = 'BLOCKED') = (hold_id IS NOT NULL AND held_until IS NOT NULL)",
@@ -1000,9 +986,9 @@ def downgrade() -> None:
         postgresql_ops={"title": "gin_trgm_ops"},
     )
     op.drop_table("movies")
-    op.drop_table("idempotency_records")
     op.drop_table("coupons")
     op.drop_table("cities")
     op.drop_index("ix_audit_log_entity", table_name="audit_log")
     op.drop_table("audit_log")
     op.execute("DROP SEQUENCE IF EXISTS seat_events_seq")
+    op.execute("DROP SEQUENCE IF EXISTS lock_fence_seq")

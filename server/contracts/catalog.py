@@ -1,0 +1,67 @@
+"""Catalog shapes beyond the core ones in ``api.py``: theater details, search suggestions,
+reviews and the server's self-description (``/api/v1/meta``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+import msgspec
+
+from server.contracts.api import ScreenOut, TheaterOut
+
+
+class MovieStatus(StrEnum):
+    NOW_SHOWING = "now_showing"
+    UPCOMING = "upcoming"
+
+
+class MovieSort(StrEnum):
+    TITLE = "title"
+    RELEASE = "release"
+    RATING = "rating"
+    POPULARITY = "popularity"
+
+
+class TheaterDetailOut(TheaterOut, kw_only=True):
+    screens: list[ScreenOut] = []
+
+
+class MovieSuggestion(msgspec.Struct, kw_only=True):
+    """One search-as-you-type hit: just enough to show and pick."""
+
+    movie_id: UUID
+    title: str
+    year: int
+
+
+class ReviewCreate(msgspec.Struct, kw_only=True):
+    rating: int
+    text: str = ""
+
+
+class ReviewOut(msgspec.Struct, kw_only=True):
+    review_id: UUID
+    movie_id: UUID
+    user_id: UUID
+    user_name: str
+    rating: int
+    text: str
+    created_at: datetime
+
+
+class DemoAccount(msgspec.Struct, kw_only=True):
+    email: str
+    password: str
+    role: str
+    note: str = ""
+
+
+class MetaOut(msgspec.Struct, kw_only=True):
+    """What a client shows before login: the version, and the demo accounts when the demo
+    data is loaded (never real accounts)."""
+
+    version: str
+    demo: bool
+    demo_accounts: list[DemoAccount] = []

@@ -1,0 +1,68 @@
+"""Seat maps, holds and best-available suggestions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, Parameter
+
+from server.contracts import api
+from server.domain.deps import AppServices, Caller
+from server.domain.idempotency import idempotent
+from server.domain.inventory import services as inventory
+
+
+class SeatMapController(Controller):
+    path = "/api/v1/shows/{show_id:uuid}"
+    tags = ["inventory"]
+
+    @get("/seatmap", summary="Layout, live status and prices of every seat of a show")
+    async def seat_map(self, show_id: FromPath[uuid.UUID], services: AppServices) -> api.SeatMapOut:
+        return await inventory.seat_map(services, show_id)
+
+    @get("/best-available", summary="Suggest the best block of N seats together")
+    async def best_available(
+        self,
+        show_id: FromPath[uuid.UUID],
+        services: AppServices,
+        count: Annotated[int, Parameter(ge=1, le=50)] = 2,
+        seat_type: Annotated[str | None, Parameter(query="type")] = None,
+        accessible: bool = False,
+    ) -> api.BestAvailableOut:
+        return await inventory.suggest_best(services, show_id, count, seat_type, accessible)
+
+    @post(
+        "/holds",
+        summary="Hold seats for this buyer (all or nothing)",
+        description="Answers 201 with the hold, or 409 with `unavailable` seat ids. "
+        "Send an Idempotency-Key header to make retries safe.",
+        responses={409: ResponseSpec(api.Problem, description="Some seats are taken")},
+    )
+    async def hold(
+        self,
+        show_id: FromPath[uuid.UUID],
+        data: api.HoldRequest,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        services: AppServices,
+    ) -> Response[api.HoldOut]:
+        return await idempotent(
+            request,
+            services,
+            principal,
+            lambda: inventory.place_hold(services, principal, show_id, data),
+        )
+
+
+class HoldController(Controller):
+    path = "/api/v1/holds"
+    tags = ["inventory"]
+
+    @delete("/{hold_id:uuid}", summary="Release a hold; its seats go back on sale at once")
+    async def release(
+        self, hold_id: FromPath[uuid.UUID], principal: Caller, services: AppServices
+    ) -> None:
+        await inventory.release(services, principal, hold_id)

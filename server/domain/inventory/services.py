@@ -1,0 +1,219 @@
+"""Hold rules: who may hold which seats of which show, for how long, and what everyone sees."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from server.contracts import api
+from server.contracts.enums import HoldStatus, Role, SeatStatus, ShowStatus
+from server.domain.accounts.principal import Principal
+from server.domain.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
+from server.domain.inventory import queries
+from server.domain.inventory.best_available import Candidate, best_available
+from server.domain.inventory.queries import HoldTarget, ShowTerms
+from server.domain.inventory.strategies import LockStrategy
+from server.domain.live.feed import LiveFeed
+from server.infra.state import Services
+
+CHANNEL_BY_ROLE = {Role.CLERK: "box_office", Role.KIOSK: "kiosk"}
+
+
+def strategy(services: Services) -> LockStrategy:
+    chosen: LockStrategy = services.extras["strategy"]
+    return chosen
+
+
+def feed(services: Services) -> LiveFeed:
+    live: LiveFeed = services.extras["feed"]
+    return live
+
+
+async def load_terms(services: Services, show_id: uuid.UUID) -> ShowTerms:
+    async with services.engine.connect() as conn:
+        terms = await queries.show_terms(conn, show_id)
+    if terms is None:
+        raise NotFound(f"There is no show {show_id}; pick a show from GET /api/v1/shows.")
+    return terms
+
+
+def _check_on_sale(services: Services, terms: ShowTerms) -> None:
+    now = services.clock.now()
+    if terms.status != ShowStatus.SCHEDULED.value:
+        raise Conflict(f"This show is {terms.status.lower()}; it is not on sale.")
+    if terms.starts_at <= now:
+        raise Conflict("This show has already started; pick a later show.")
+    if terms.sale_opens_at is not None and terms.sale_opens_at > now:
+        raise Conflict(
+            f"Sale for this show opens at {terms.sale_opens_at.isoformat()}; join the waiting "
+            "room until then."
+        )
+
+
+def _check_seat_list(services: Services, seat_ids: list[uuid.UUID]) -> tuple[uuid.UUID, ...]:
+    if not seat_ids:
+        raise Invalid("Pick at least one seat (seat_ids is empty).")
+    unique = tuple(sorted(set(seat_ids)))
+    if len(unique) != len(seat_ids):
+        raise Invalid("seat_ids lists the same seat twice; send each seat once.")
+    limit = services.settings.max_seats_per_hold
+    if len(unique) > limit:
+        raise Invalid(f"At most {limit} seats per hold; you asked for {len(unique)}.")
+    return unique
+
+
+def _accessible_released(services: Services, terms: ShowTerms) -> bool:
+    release_at = terms.starts_at - timedelta(minutes=terms.accessible_release_minutes)
+    return services.clock.now() >= release_at
+
+
+async def place_hold(
+    services: Services, principal: Principal, show_id: uuid.UUID, body: api.HoldRequest
+) -> api.HoldOut:
+    seat_ids = _check_seat_list(services, body.seat_ids)
+    terms = await load_terms(services, show_id)
+    _check_on_sale(services, terms)
+    now = services.clock.now()
+    async with services.engine.connect() as conn:
+        held = await queries.active_holds_of(conn, show_id, principal.user_id, now)
+    if held >= services.settings.max_holds_per_buyer and not principal.is_staff:
+        raise TooManyRequests(
+            f"You already hold seats {held} times for this show; book or release a hold first."
+        )
+    target = HoldTarget(
+        hold_id=uuid.uuid4(),
+        show_id=show_id,
+        buyer_id=principal.user_id,
+        seat_ids=seat_ids,
+        now=now,
+        expires_at=now + timedelta(minutes=terms.hold_minutes),
+        accessible=body.accessible,
+        channel=CHANNEL_BY_ROLE.get(principal.role, "online"),
+        accessible_released=_accessible_released(services, terms),
+    )
+    result = await strategy(services).hold(services.engine, target)
+    feed(services).publish(show_id, result.sequence, SeatStatus.BLOCKED.value, result.seats)
+    return api.HoldOut(
+        hold_id=target.hold_id,
+        show_id=show_id,
+        seat_ids=list(seat_ids),
+        expires_at=target.expires_at,
+    )
+
+
+async def release(services: Services, principal: Principal, hold_id: uuid.UUID) -> None:
+    async with services.engine.begin() as conn:
+        owner = await queries.hold_owner(conn, hold_id)
+        if owner is None:
+            raise NotFound(f"There is no hold {hold_id}.")
+        buyer_id, _, status, theater_id = owner
+        if buyer_id != principal.user_id and not (
+            principal.is_staff and principal.can_act_for(theater_id)
+        ):
+            raise Forbidden("That hold belongs to someone else.")
+        if status != HoldStatus.ACTIVE.value:
+            return  # releasing twice is harmless: the seats are already free
+        show_id, seats, sequence = await queries.release_hold(
+            conn,
+            hold_id,
+            now=services.clock.now(),
+            actor_id=principal.user_id,
+            final_status=HoldStatus.RELEASED.value,
+            reason="released",
+        )
+    if show_id is not None and sequence is not None:
+        feed(services).publish(show_id, sequence, SeatStatus.AVAILABLE.value, seats)
+
+
+async def sweep_expired(services: Services) -> int:
+    """Free the seats of expired holds and announce them; returns how many seats were freed."""
+    async with services.engine.begin() as conn:
+        freed = await queries.expire_due(conn, services.clock.now())
+    by_show: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = {}
+    sequence = 0
+    for show_id, seat_id, version, seq in freed:
+        by_show.setdefault(show_id, []).append((seat_id, version))
+        sequence = max(sequence, seq)
+    for show_id, seats in by_show.items():
+        feed(services).publish(show_id, sequence, SeatStatus.AVAILABLE.value, seats)
+    return len(freed)
+
+
+async def current_sequence(services: Services) -> int:
+    async with services.engine.connect() as conn:
+        return await queries.current_sequence(conn)
+
+
+async def seat_map(services: Services, show_id: uuid.UUID) -> api.SeatMapOut:
+    terms = await load_terms(services, show_id)
+    async with services.engine.connect() as conn:
+        # Read the sequence first: every change numbered after it is still to come on the feed.
+        sequence = await queries.current_sequence(conn)
+        rows = await queries.seat_map_rows(conn, show_id, services.clock.now())
+        side, width, height = await queries.screen_shape(conn, show_id)
+    seats = [
+        api.SeatOut(
+            seat_id=row.seat_id,
+            label=row.label,
+            row=row.row_label,
+            number=row.number,
+            type=row.seat_type,
+            status=row.status,
+            price=int(terms.prices.get(row.seat_type, 0)),
+            accessible=row.accessible,
+            x=row.x,
+            y=row.y,
+            section=row.section,
+            pair=row.pair_label,
+            version=row.version,
+        )
+        for row in rows
+    ]
+    return api.SeatMapOut(
+        show_id=show_id,
+        sequence=sequence,
+        hold_minutes=terms.hold_minutes,
+        currency=terms.currency,
+        screen_side=side,
+        width=width,
+        height=height,
+        prices={k: int(v) for k, v in terms.prices.items()},
+        seats=seats,
+    )
+
+
+async def suggest_best(
+    services: Services,
+    show_id: uuid.UUID,
+    count: int,
+    seat_type: str | None,
+    accessible: bool,
+) -> api.BestAvailableOut:
+    if not 1 <= count <= services.settings.max_seats_per_hold:
+        raise Invalid(f"count must be between 1 and {services.settings.max_seats_per_hold}.")
+    seatmap = await seat_map(services, show_id)
+    candidates = [
+        Candidate(
+            key=str(seat.seat_id),
+            row=seat.row,
+            section=seat.section,
+            number=seat.number,
+            x=seat.x,
+            y=seat.y,
+            seat_type=seat.type,
+            accessible=seat.accessible,
+            pair=seat.pair,
+        )
+        for seat in seatmap.seats
+    ]
+    free = {str(s.seat_id) for s in seatmap.seats if s.status == SeatStatus.AVAILABLE.value}
+    chosen = best_available(candidates, free, count, seat_type=seat_type, accessible=accessible)
+    if not chosen:
+        kind = f" {seat_type}" if seat_type else ""
+        raise Conflict(f"There are no {count}{kind} seats together left for this show.")
+    labels = {str(s.seat_id): s.label for s in seatmap.seats}
+    return api.BestAvailableOut(
+        show_id=show_id,
+        seat_ids=[uuid.UUID(key) for key in chosen],
+        labels=[labels[key] for key in chosen],
+    )

@@ -1,0 +1,132 @@
+"""Redlock over N independent Redis/Valkey nodes, with a fencing token checked by PostgreSQL.
+
+Per-seat lock keys are acquired in sorted order on every node; the lock counts only when a
+majority of nodes granted every key within the lock's validity time. Redlock alone is not safe
+(a paused process can outlive its lock), so right after acquiring, the holder draws a fencing
+token from a PostgreSQL sequence (durable and strictly increasing, unlike a Redis counter that a
+flush would reset). The database write requires ``fence < token`` on every seat, so a writer
+whose lock expired and was re-granted to someone else carries an older token and is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from server.domain.inventory.queries import HoldTarget
+from server.domain.inventory.strategies.base import (
+    HoldResult,
+    SeatsUnavailable,
+    _Incomplete,
+    explain_conflict,
+    take_or_raise,
+)
+
+LOCK_TTL_MS = 5_000
+CLOCK_DRIFT_FACTOR = 0.01
+
+# Take every key or none on one node: SET NX each, undo the ones we set if any is taken.
+_ACQUIRE = """
+for i, key in ipairs(KEYS) do
+  if redis.call('SET', key, ARGV[1], 'NX', 'PX', ARGV[2]) == false then
+    for j = 1, i - 1 do
+      if redis.call('GET', KEYS[j]) == ARGV[1] then redis.call('DEL', KEYS[j]) end
+    end
+    return 0
+  end
+end
+return 1
+"""
+
+# Delete only keys that still carry our random value (never another holder's lock).
+_RELEASE = """
+local n = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then n = n + redis.call('DEL', key) end
+end
+return n
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    keys: list[str]
+    value: str
+
+
+class Redlock:
+    def __init__(self, nodes: list[Redis], ttl_ms: int = LOCK_TTL_MS) -> None:
+        if len(nodes) < 3:
+            raise ValueError("Redlock needs at least 3 independent Redis nodes")
+        self.nodes = nodes
+        self.ttl_ms = ttl_ms
+        self.quorum = len(nodes) // 2 + 1
+
+    async def acquire(self, keys: list[str]) -> Lease | None:
+        value = secrets.token_hex(16)
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(self._acquire_on(node, keys, value) for node in self.nodes)
+        )
+        granted = [node for node, ok in zip(self.nodes, results, strict=True) if ok]
+        elapsed_ms = (time.monotonic() - started) * 1000
+        validity = self.ttl_ms - elapsed_ms - self.ttl_ms * CLOCK_DRIFT_FACTOR - 2
+        if len(granted) < self.quorum or validity <= 0:
+            await self._release_on(self.nodes, keys, value)
+            return None
+        return Lease(keys=keys, value=value)
+
+    async def release(self, lease: Lease) -> None:
+        await self._release_on(self.nodes, lease.keys, lease.value)
+
+    async def _acquire_on(self, node: Redis, keys: list[str], value: str) -> bool:
+        try:
+            return bool(await node.eval(_ACQUIRE, len(keys), *keys, value, self.ttl_ms))
+        except (RedisError, OSError):
+            return False  # an unreachable node simply does not vote
+
+    async def _release_on(self, nodes: list[Redis], keys: list[str], value: str) -> None:
+        async def one(node: Redis) -> None:
+            try:
+                await node.eval(_RELEASE, len(keys), *keys, value)
+            except (RedisError, OSError):
+                pass  # the key expires by itself
+
+        await asyncio.gather(*(one(node) for node in nodes))
+
+
+def seat_keys(show_id: uuid.UUID, seat_ids: tuple[uuid.UUID, ...]) -> list[str]:
+    # A hash tag keeps one show's keys on one slot should the nodes ever be clusters.
+    return [f"bms:lock:{{{show_id}}}:{seat}" for seat in sorted(seat_ids)]
+
+
+class RedlockStrategy:
+    name = "redlock"
+
+    def __init__(self, redlock: Redlock) -> None:
+        self.redlock = redlock
+
+    async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult:
+        lease = await self.redlock.acquire(seat_keys(target.show_id, target.seat_ids))
+        if lease is None:
+            raise SeatsUnavailable(
+                list(target.seat_ids),
+                "Another buyer is taking some of these seats right now; try again in a moment "
+                "or pick other seats.",
+            )
+        try:
+            async with engine.begin() as conn:
+                fence = await conn.scalar(text("SELECT nextval('lock_fence_seq')"))
+                return await take_or_raise(conn, target, fence=fence)
+        except _Incomplete:
+            raise await explain_conflict(engine, target) from None
+        finally:
+            await self.redlock.release(lease)
