@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typer
 
+from admin.main import app as admin_app
 from server.cli import db_app, demo, serve_app
 
 app = typer.Typer(
@@ -16,6 +17,7 @@ app = typer.Typer(
 app.add_typer(serve_app, name="serve")
 app.command("demo")(demo)
 app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
 
 
 if __name__ == "__main__":

@@ -12,10 +12,12 @@ from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from redis.asyncio import Redis
 
 from server.domain.accounts.controllers import AccountController, AuthController
+from server.domain.catalog.controllers import catalog_router
 from server.domain.health.controllers import HealthController
 from server.domain.inventory import services as inventory
 from server.domain.inventory.controllers import HoldController, SeatMapController
 from server.domain.inventory.strategies import make_strategy
+from server.domain.live.admission import AdmissionController
 from server.domain.live.controllers import seat_feed
 from server.domain.live.feed import LiveFeed
 from server.infra.periodic import periodic
@@ -29,9 +31,11 @@ def handlers() -> list[Any]:
         HealthController,
         AuthController,
         AccountController,
+        catalog_router,
         SeatMapController,
         HoldController,
         seat_feed,
+        AdmissionController,
     ]
 
 

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.clock import FrozenClock
 from server.contracts.enums import Role
-from server.db.models import City, Theater, User
-from tests.factories import auth, make_user
-
-
-async def make_theater(session: AsyncSession, name: str) -> uuid.UUID:
-    city = City(
-        name=f"{name} City", country="IN", timezone="Asia/Kolkata", currency="INR", tax_rate_bp=1800
-    )
-    session.add(city)
-    await session.flush()
-    theater = Theater(
-        city_id=city.id, name=name, address="1 Main Road", latitude=19.0, longitude=72.8
-    )
-    session.add(theater)
-    await session.commit()
-    return theater.id
+from server.db.models import User
+from tests.factories import auth, make_user, make_world
 
 
 @dataclass
@@ -43,9 +31,10 @@ class Staff:
 
 
 @pytest.fixture
-async def staff(session: AsyncSession) -> Staff:
-    north = await make_theater(session, "North Cinema")
-    south = await make_theater(session, "South Cinema")
+async def staff(session: AsyncSession, clock: FrozenClock) -> Staff:
+    starts_at = clock.now() + timedelta(days=1)
+    north = (await make_world(session, starts_at=starts_at, name_suffix=" North")).theater_id
+    south = (await make_world(session, starts_at=starts_at, name_suffix=" South")).theater_id
     _, platform = await make_user(session, role=Role.PLATFORM_ADMIN)
     north_admin, north_admin_token = await make_user(
         session, role=Role.THEATER_ADMIN, theater_ids=[north]
@@ -68,9 +57,7 @@ async def staff(session: AsyncSession) -> Staff:
 
 
 async def login(client: AsyncTestClient, email: str, password: str) -> str:
-    response = await client.post(
-        "/api/v1/auth/login", json={"email": email, "password": password}
-    )
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert response.status_code == 201, response.text
     return str(response.json()["token"])
 
@@ -97,9 +84,7 @@ async def test_login_failure_is_one_unhelpful_to_attackers_sentence(
     client: AsyncTestClient, session: AsyncSession, email: str, password: str
 ) -> None:
     await make_user(session, role=Role.CLERK, email="asha@example.test")
-    response = await client.post(
-        "/api/v1/auth/login", json={"email": email, "password": password}
-    )
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["detail"] == "E-mail or password is wrong; check both and try again."

@@ -84,17 +84,27 @@ def _free(row: SeatRow, target: HoldTarget) -> bool:
     return row.status == "BLOCKED" and row.held_until is not None and row.held_until <= target.now
 
 
+# One statement, all or nothing: lock the wanted rows that are still free, in seat order (so
+# overlapping buyers never deadlock), and write only when every seat was free. Row locks live
+# for the duration of this single statement, never across a client round trip, so a busy
+# event loop cannot stretch lock hold times. PostgreSQL re-checks the WHERE clause after any
+# lock wait, so a seat taken meanwhile simply drops out and the hold is refused.
 _TAKE = f"""
-WITH taken AS (
+WITH locked AS (
+    SELECT ss.seat_id FROM show_seats ss {{versions_join}}
+     WHERE ss.show_id = :show AND ss.seat_id = ANY(CAST(:seats AS uuid[]))
+       AND {FREE} AND {SELLABLE} {{extra}}
+     ORDER BY ss.seat_id
+       FOR UPDATE OF ss
+), complete AS (
+    SELECT count(*) = :count AS ok FROM locked
+), taken AS (
     UPDATE show_seats ss
        SET status = 'BLOCKED', hold_id = :hold, held_until = :expires,
            version = ss.version + 1 {{set_fence}}
-      FROM {{source}}
-     WHERE ss.show_id = :show AND ss.seat_id = src.seat_id
-       AND {FREE} AND {SELLABLE} {{extra}}
+      FROM locked
+     WHERE ss.show_id = :show AND ss.seat_id = locked.seat_id AND (SELECT ok FROM complete)
     RETURNING ss.seat_id, ss.version
-), complete AS (
-    SELECT count(*) = :count AS ok FROM taken
 ), hold AS (
     INSERT INTO holds (id, show_id, buyer_id, status, kind, name, channel,
                        accessible_request, expires_at, created_at)
@@ -105,19 +115,31 @@ WITH taken AS (
     INSERT INTO hold_seats (hold_id, seat_id, seat_type, price_minor)
     SELECT :hold, se.id, se.seat_type, COALESCE((sh.prices ->> se.seat_type)::bigint, 0)
       FROM taken t JOIN seats se ON se.id = t.seat_id JOIN shows sh ON sh.id = :show
-     WHERE (SELECT ok FROM complete)
     RETURNING seat_id
 ), history AS (
     INSERT INTO seat_transitions (show_id, seat_id, from_status, to_status, at, actor_id,
                                   reason, hold_id)
     SELECT :show, t.seat_id, 'AVAILABLE', 'BLOCKED', :now, :buyer, :reason, :hold
-      FROM taken t WHERE (SELECT ok FROM complete)
+      FROM taken t
     RETURNING seat_id
 )
-SELECT t.seat_id, t.version,
-       CASE WHEN (SELECT ok FROM complete) THEN (SELECT nextval('seat_events_seq')) END AS sequence
+SELECT t.seat_id, t.version, (SELECT nextval('seat_events_seq')) AS sequence, true AS ok
   FROM taken t
+UNION ALL
+-- Refused: report which seats were free, so the caller can name the others without a re-read.
+SELECT l.seat_id, NULL, NULL, false FROM locked l WHERE NOT (SELECT ok FROM complete)
 """
+
+
+@dataclass(frozen=True, slots=True)
+class TakeResult:
+    seats: list[tuple[uuid.UUID, int]]  # (seat id, new version) when the hold was written
+    sequence: int | None
+    still_free: frozenset[uuid.UUID]  # when refused: the requested seats that were free
+
+    @property
+    def complete(self) -> bool:
+        return self.sequence is not None
 
 
 async def take_seats(
@@ -127,13 +149,8 @@ async def take_seats(
     expected_versions: dict[uuid.UUID, int] | None = None,
     fence: int | None = None,
     reason: str = "hold",
-) -> tuple[list[tuple[uuid.UUID, int]], int | None]:
-    """Block every seat of the target and record the hold, or nothing at all.
-
-    Returns the (seat_id, new version) pairs it could take and the event sequence number.
-    When fewer seats than asked were free, no hold row was written and the caller must roll
-    back to undo the partial UPDATE (all-or-nothing).
-    """
+) -> TakeResult:
+    """Block every seat of the target and record the hold, or write nothing at all."""
     params: dict[str, object] = {
         "hold": target.hold_id,
         "show": target.show_id,
@@ -147,29 +164,27 @@ async def take_seats(
         "name": target.name,
         "count": len(target.seat_ids),
         "reason": reason,
+        "seats": list(target.seat_ids),
     }
+    versions_join = extra = set_fence = ""
     if expected_versions is not None:
-        # Optimistic: only rows still at the version we read may change.
-        source = (
-            "unnest(CAST(:seats AS uuid[]), CAST(:versions AS bigint[])) AS src(seat_id, version)"
+        # Optimistic: only rows still at the version we read count as free.
+        versions_join = (
+            "JOIN unnest(CAST(:vseats AS uuid[]), CAST(:versions AS bigint[]))"
+            " AS v(seat_id, version) ON v.seat_id = ss.seat_id AND v.version = ss.version"
         )
-        extra = "AND ss.version = src.version"
-        params["seats"] = list(expected_versions)
+        params["vseats"] = list(expected_versions)
         params["versions"] = list(expected_versions.values())
-    else:
-        source = "unnest(CAST(:seats AS uuid[])) AS src(seat_id)"
-        extra = ""
-        params["seats"] = list(target.seat_ids)
-    set_fence = ""
     if fence is not None:
         # Redlock fencing: a writer whose lock expired carries an older token and is refused.
-        extra += " AND ss.fence < :fence"
+        extra = "AND ss.fence < :fence"
         set_fence = ", fence = :fence"
         params["fence"] = fence
-    sql = _TAKE.format(source=source, extra=extra, set_fence=set_fence)
+    sql = _TAKE.format(versions_join=versions_join, extra=extra, set_fence=set_fence)
     rows = (await conn.execute(text(sql), params)).all()
-    sequence = rows[0].sequence if rows else None
-    return [(row.seat_id, row.version) for row in rows], sequence
+    if rows and rows[0].ok:
+        return TakeResult([(r.seat_id, r.version) for r in rows], rows[0].sequence, frozenset())
+    return TakeResult([], None, frozenset(row.seat_id for row in rows))
 
 
 async def release_hold(

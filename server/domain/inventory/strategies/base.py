@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from server.domain.errors import Conflict
 from server.domain.inventory import queries
-from server.domain.inventory.queries import HoldTarget
+from server.domain.inventory.queries import HoldTarget, TakeResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,38 +43,30 @@ class LockStrategy(Protocol):
     async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult: ...
 
 
-class _Incomplete(Exception):
-    """Fewer seats were taken than asked: roll back the transaction (all-or-nothing)."""
+def autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """Each statement commits by itself: the single-statement take needs no BEGIN/COMMIT trips."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-async def take_or_raise(
-    conn: AsyncConnection,
-    target: HoldTarget,
-    *,
-    expected_versions: dict[uuid.UUID, int] | None = None,
-    fence: int | None = None,
-) -> HoldResult:
-    """Run the take statement; raise _Incomplete (so the caller rolls back) unless all seats."""
-    seats, sequence = await queries.take_seats(
-        conn, target, expected_versions=expected_versions, fence=fence
-    )
-    if len(seats) != len(target.seat_ids) or sequence is None:
-        raise _Incomplete
-    return HoldResult(seats=seats, sequence=sequence)
+def completed(result: TakeResult) -> HoldResult | None:
+    if result.sequence is None:
+        return None
+    return HoldResult(seats=result.seats, sequence=result.sequence)
 
 
-async def explain_conflict(engine: AsyncEngine, target: HoldTarget) -> SeatsUnavailable:
-    """After a failed attempt, read which seats are taken now so the 409 can name them."""
-    async with engine.connect() as conn:
-        rows = await queries.read_seats(conn, target.show_id, target.seat_ids, lock=False)
-    taken = queries.unavailable(rows, target)
+def refusal(target: HoldTarget, result: TakeResult) -> SeatsUnavailable:
+    taken = [seat for seat in target.seat_ids if seat not in result.still_free]
     if taken:
         return SeatsUnavailable(taken)
-    # Everything looks free again: another buyer was mid-change and then let go.
     return SeatsUnavailable(
         list(target.seat_ids),
         "Those seats were being taken by another buyer at the same moment; try again.",
     )
+
+
+async def read_unavailable(conn: AsyncConnection, target: HoldTarget) -> list[uuid.UUID]:
+    rows = await queries.read_seats(conn, target.show_id, target.seat_ids, lock=False)
+    return queries.unavailable(rows, target)
 
 
 async def backoff(attempt: int, base: float = 0.005, cap: float = 0.1) -> None:

@@ -1,7 +1,8 @@
-"""Optimistic locking: read versions without locks, write only if nothing changed.
+"""Optimistic locking: read versions without locks, write only if nothing changed since.
 
-A conflict (a row moved on since we read it) costs a rollback and a short jittered retry; a
-seat that is really taken ends the attempt at once with a 409.
+A seat that is really taken ends the attempt at once with a 409. A seat whose version moved
+on between our read and our write (someone held and released it meanwhile) costs a short
+jittered retry with a fresh read, a bounded number of times.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from server.domain.inventory.queries import HoldTarget
 from server.domain.inventory.strategies.base import (
     HoldResult,
     SeatsUnavailable,
-    _Incomplete,
+    autocommit,
     backoff,
-    explain_conflict,
-    take_or_raise,
+    completed,
+    read_unavailable,
+    refusal,
 )
 
 MAX_ATTEMPTS = 4
@@ -26,17 +28,17 @@ class OptimisticStrategy:
     name = "optimistic"
 
     async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult:
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                async with engine.begin() as conn:
-                    rows = await queries.read_seats(
-                        conn, target.show_id, target.seat_ids, lock=False
-                    )
-                    taken = queries.unavailable(rows, target)
-                    if taken:
-                        raise SeatsUnavailable(taken)
-                    versions = {row.seat_id: row.version for row in rows}
-                    return await take_or_raise(conn, target, expected_versions=versions)
-            except _Incomplete:
+        async with autocommit(engine).connect() as conn:
+            for attempt in range(MAX_ATTEMPTS):
+                rows = await queries.read_seats(conn, target.show_id, target.seat_ids, lock=False)
+                taken = queries.unavailable(rows, target)
+                if taken:
+                    raise SeatsUnavailable(taken)
+                versions = {row.seat_id: row.version for row in rows}
+                result = await queries.take_seats(conn, target, expected_versions=versions)
+                done = completed(result)
+                if done:
+                    return done
                 await backoff(attempt)
-        raise await explain_conflict(engine, target)
+            taken = await read_unavailable(conn, target)
+        raise SeatsUnavailable(taken) if taken else refusal(target, result)

@@ -1,12 +1,13 @@
-"""Pessimistic locking: lock the wanted rows in seat order, check them, then write.
+"""Pessimistic locking: lock the wanted rows in seat order before selecting, then write.
 
-Locks are taken in one global order (seat id), so two buyers wanting overlapping seats never
-deadlock. ``lock_timeout`` bounds the wait: nobody queues behind a slow transaction forever.
+The take statement locks the requested rows (``SELECT … ORDER BY seat_id FOR UPDATE``) and
+writes only if all of them are free, in one statement: locks are taken in one global order,
+so overlapping buyers never deadlock, and they are held only while that statement runs. The
+engine's ``lock_timeout`` (server/infra/database.py) bounds any wait.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,12 +16,12 @@ from server.domain.inventory.queries import HoldTarget
 from server.domain.inventory.strategies.base import (
     HoldResult,
     SeatsUnavailable,
-    _Incomplete,
-    explain_conflict,
-    take_or_raise,
+    autocommit,
+    completed,
+    refusal,
 )
 
-LOCK_TIMEOUT = "2s"
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 class PessimisticStrategy:
@@ -28,22 +29,20 @@ class PessimisticStrategy:
 
     async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult:
         try:
-            async with engine.begin() as conn:
-                await conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-                rows = await queries.read_seats(conn, target.show_id, target.seat_ids, lock=True)
-                taken = queries.unavailable(rows, target)
-                if taken:
-                    raise SeatsUnavailable(taken)
-                return await take_or_raise(conn, target)
-        except _Incomplete:
-            raise await explain_conflict(engine, target) from None
+            async with autocommit(engine).connect() as conn:
+                result = await queries.take_seats(conn, target)
         except DBAPIError as exc:
-            if _sqlstate(exc) == "55P03":  # lock_not_available: the wait timed out
-                raise await explain_conflict(engine, target) from None
+            if sqlstate(exc) == LOCK_NOT_AVAILABLE:
+                raise SeatsUnavailable(
+                    list(target.seat_ids),
+                    "These seats are busy right now (another sale is in progress); try again.",
+                ) from None
             raise
+        done = completed(result)
+        if done is None:
+            raise refusal(target, result)
+        return done
 
 
-def _sqlstate(exc: DBAPIError) -> str | None:
-    return getattr(exc.orig, "sqlstate", None) or getattr(
-        getattr(exc.orig, "__cause__", None), "sqlstate", None
-    )
+def sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)

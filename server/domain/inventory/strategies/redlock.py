@@ -11,6 +11,7 @@ whose lock expired and was re-granted to someone else carries an older token and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
 import uuid
@@ -21,13 +22,14 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget
 from server.domain.inventory.strategies.base import (
     HoldResult,
     SeatsUnavailable,
-    _Incomplete,
-    explain_conflict,
-    take_or_raise,
+    autocommit,
+    completed,
+    refusal,
 )
 
 LOCK_TTL_MS = 5_000
@@ -95,10 +97,8 @@ class Redlock:
 
     async def _release_on(self, nodes: list[Redis], keys: list[str], value: str) -> None:
         async def one(node: Redis) -> None:
-            try:
+            with contextlib.suppress(RedisError, OSError):  # the key expires by itself anyway
                 await node.eval(_RELEASE, len(keys), *keys, value)
-            except (RedisError, OSError):
-                pass  # the key expires by itself
 
         await asyncio.gather(*(one(node) for node in nodes))
 
@@ -123,10 +123,12 @@ class RedlockStrategy:
                 "or pick other seats.",
             )
         try:
-            async with engine.begin() as conn:
+            async with autocommit(engine).connect() as conn:
                 fence = await conn.scalar(text("SELECT nextval('lock_fence_seq')"))
-                return await take_or_raise(conn, target, fence=fence)
-        except _Incomplete:
-            raise await explain_conflict(engine, target) from None
+                result = await queries.take_seats(conn, target, fence=fence)
         finally:
             await self.redlock.release(lease)
+        done = completed(result)
+        if done is None:
+            raise refusal(target, result)
+        return done

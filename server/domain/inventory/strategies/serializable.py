@@ -1,5 +1,9 @@
-"""SERIALIZABLE isolation: PostgreSQL detects any interleaving that is not equivalent to some
-serial order and aborts one side (SQLSTATE 40001); we retry that side a few times."""
+"""SERIALIZABLE isolation: read, decide and write in one serializable transaction.
+
+PostgreSQL aborts any transaction whose interleaving is not equivalent to some serial order
+(SQLSTATE 40001); that side is retried a few times with jitter. This strategy is the easiest
+to reason about and the slowest under contention: it is here to be measured against.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,11 @@ from server.domain.inventory.queries import HoldTarget
 from server.domain.inventory.strategies.base import (
     HoldResult,
     SeatsUnavailable,
-    _Incomplete,
     backoff,
-    explain_conflict,
-    take_or_raise,
+    completed,
+    refusal,
 )
-from server.domain.inventory.strategies.pessimistic import _sqlstate
+from server.domain.inventory.strategies.pessimistic import sqlstate
 
 MAX_ATTEMPTS = 6
 RETRYABLE = {"40001", "40P01"}  # serialization failure, deadlock detected
@@ -36,11 +39,16 @@ class SerializableStrategy:
                     taken = queries.unavailable(rows, target)
                     if taken:
                         raise SeatsUnavailable(taken)
-                    return await take_or_raise(conn, target)
-            except _Incomplete:
-                break
+                    result = await queries.take_seats(conn, target)
+                done = completed(result)
+                if done:
+                    return done
+                raise refusal(target, result)
             except DBAPIError as exc:
-                if _sqlstate(exc) not in RETRYABLE:
+                if sqlstate(exc) not in RETRYABLE:
                     raise
                 await backoff(attempt)
-        raise await explain_conflict(engine, target)
+        raise SeatsUnavailable(
+            list(target.seat_ids),
+            "Too many buyers are changing these seats at once; try again in a moment.",
+        )

@@ -1,0 +1,1 @@
+"""One module per ``bms admin`` command group."""

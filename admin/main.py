@@ -1,0 +1,25 @@
+"""``bms admin``: the administrator's command line. It reaches the server only over HTTP."""
+
+from __future__ import annotations
+
+from admin.commands import auth, layouts, tokens, users
+from admin.output import AdminTyper, examples
+
+app = AdminTyper(
+    name="admin",
+    help=(
+        "Administer a bms server: log in, manage accounts and tokens, check layouts. "
+        "The server is BMS_SERVER_URL (default http://127.0.0.1:8000); BMS_TOKEN, when set, "
+        "is used instead of the stored login. Exit codes: 0 ok, 1 error, 2 usage error, "
+        "3 partial failure."
+    ),
+    no_args_is_help=True,
+)
+app.command("login", epilog=examples("bms admin login --email admin@example.com"))(auth.login)
+app.command("logout", epilog=examples("bms admin logout"))(auth.logout)
+app.command(
+    "whoami", epilog=examples("bms admin whoami", "BMS_TOKEN=bms_… bms admin whoami --json")
+)(auth.whoami)
+app.add_typer(users.app, name="user")
+app.add_typer(tokens.app, name="token")
+app.add_typer(layouts.app, name="layout")

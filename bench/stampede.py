@@ -1,0 +1,357 @@
+"""Stampede benchmark: N buyers with real HTTP connections fight over one show's seats.
+
+    python3 dev.py python -m bench.stampede --clients 1000 --strategies all
+
+For each lock strategy it starts a real ``bms serve`` process on the embedded (or configured)
+PostgreSQL and Valkey, creates a fresh show on the largest shipped layout, lets every client
+pick random free-looking seats until the show is sold out, and prints one JSON object per
+strategy: requests/s, successful holds/s, latency percentiles, conflicts, errors, double
+bookings (must be 0) and time to sell out. It also drives the same hold statement straight
+through the database driver, without HTTP, as the ceiling, and prints the ratio.
+
+The load functions are shared with the stampede test (tests/e2e/test_stampede.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+STRATEGIES = ("optimistic", "pessimistic", "redlock", "serializable")
+
+
+@dataclass
+class Outcome:
+    latencies_ms: list[float] = field(default_factory=list)
+    codes: dict[int, int] = field(default_factory=dict)
+    held_seats: list[str] = field(default_factory=list)
+    holds: int = 0
+    started: float = 0.0
+    sold_out_at: float | None = None
+
+    def record(self, code: int, elapsed_ms: float) -> None:
+        self.latencies_ms.append(elapsed_ms)
+        self.codes[code] = self.codes.get(code, 0) + 1
+
+
+async def guest_tokens(client: httpx.AsyncClient, count: int) -> list[str]:
+    async def one(i: int) -> str:
+        answer = await client.post("/api/v1/auth/guest", json={"name": f"buyer {i}"})
+        answer.raise_for_status()
+        return str(answer.json()["token"])
+
+    tokens: list[str] = []
+    for start in range(0, count, 100):
+        tokens += await asyncio.gather(*(one(i) for i in range(start, min(count, start + 100))))
+    return tokens
+
+
+async def run_stampede(
+    base_url: str,
+    show_id: uuid.UUID,
+    seat_ids: list[str],
+    tokens: list[str],
+    *,
+    max_seats: int = 4,
+    attempts: int = 20,
+    seed: int = 1,
+) -> Outcome:
+    """Every client loops: pick 1..max_seats seats it believes free, try to hold, learn from
+    a 409 which seats are gone, until the show is sold out or it ran out of attempts."""
+    outcome = Outcome(started=time.perf_counter())
+    believed_free = set(seat_ids)
+    total = len(seat_ids)
+    limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
+    url = f"/api/v1/shows/{show_id}/holds"
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+
+        async def buyer(index: int, token: str) -> None:
+            rng = random.Random(seed * 100_003 + index)
+            headers = {"Authorization": f"Bearer {token}"}
+            for _ in range(attempts):
+                if len(outcome.held_seats) >= total or not believed_free:
+                    return
+                pool = sorted(believed_free)
+                pick = rng.sample(pool, min(len(pool), rng.randint(1, max_seats)))
+                began = time.perf_counter()
+                try:
+                    answer = await client.post(url, json={"seat_ids": pick}, headers=headers)
+                except httpx.HTTPError:
+                    outcome.record(0, (time.perf_counter() - began) * 1000)
+                    continue
+                outcome.record(answer.status_code, (time.perf_counter() - began) * 1000)
+                if answer.status_code == 201:
+                    outcome.holds += 1
+                    outcome.held_seats.extend(pick)
+                    believed_free.difference_update(pick)
+                    if len(outcome.held_seats) >= total and outcome.sold_out_at is None:
+                        outcome.sold_out_at = time.perf_counter()
+                elif answer.status_code == 409:
+                    believed_free.difference_update(answer.json().get("unavailable", []))
+                elif answer.status_code == 429:
+                    return  # this buyer hit its limit: it leaves, as a person would
+
+        await asyncio.gather(*(buyer(i, t) for i, t in enumerate(tokens)))
+    return outcome
+
+
+async def double_bookings(engine: AsyncEngine, show_id: uuid.UUID, outcome: Outcome) -> int:
+    """Seats owned twice: by two successful answers, two active holds or two active bookings."""
+    twice_answered = len(outcome.held_seats) - len(set(outcome.held_seats))
+    async with engine.connect() as conn:
+        twice_held = await conn.scalar(
+            text(
+                "SELECT count(*) FROM (SELECT hs.seat_id FROM hold_seats hs"
+                " JOIN holds h ON h.id = hs.hold_id WHERE h.show_id = :s AND h.status = 'ACTIVE'"
+                " GROUP BY hs.seat_id HAVING count(*) > 1) twice"
+            ),
+            {"s": show_id},
+        )
+        twice_booked = await conn.scalar(
+            text(
+                "SELECT count(*) FROM (SELECT seat_id FROM booking_seats WHERE show_id = :s"
+                " AND status = 'ACTIVE' GROUP BY seat_id HAVING count(*) > 1) twice"
+            ),
+            {"s": show_id},
+        )
+    return twice_answered + int(twice_held or 0) + int(twice_booked or 0)
+
+
+async def seat_map_matches_database(base_url: str, engine: AsyncEngine, show_id: uuid.UUID) -> bool:
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        seatmap = (await client.get(f"/api/v1/shows/{show_id}/seatmap")).json()
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT seat_id::text, status FROM show_seats WHERE show_id = :s"), {"s": show_id}
+        )
+        in_db = dict(rows.all())
+    return in_db == {seat["seat_id"]: seat["status"] for seat in seatmap["seats"]}
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+
+def summarise(strategy: str, outcome: Outcome, doubles: int, clients: int) -> dict[str, object]:
+    ended = time.perf_counter()
+    elapsed = ended - outcome.started
+    requests = sum(outcome.codes.values())
+    clean = {201, 409, 429}
+    return {
+        "strategy": strategy,
+        "clients": clients,
+        "requests": requests,
+        "requests_per_s": round(requests / elapsed, 1),
+        "holds": outcome.holds,
+        "holds_per_s": round(outcome.holds / elapsed, 1),
+        "seats_held": len(set(outcome.held_seats)),
+        "latency_ms": {
+            "p50": percentile(outcome.latencies_ms, 0.50),
+            "p95": percentile(outcome.latencies_ms, 0.95),
+            "p99": percentile(outcome.latencies_ms, 0.99),
+            "mean": round(statistics.fmean(outcome.latencies_ms), 2) if requests else 0,
+        },
+        "conflicts_409": outcome.codes.get(409, 0),
+        "limited_429": outcome.codes.get(429, 0),
+        "errors": sum(n for code, n in outcome.codes.items() if code not in clean),
+        "double_bookings": doubles,
+        "sold_out_s": round(outcome.sold_out_at - outcome.started, 3)
+        if outcome.sold_out_at
+        else None,
+        "elapsed_s": round(elapsed, 3),
+    }
+
+
+async def direct_ceiling(
+    database_url: str, redis_urls: tuple[str, ...], strategy: str, clients: int, seed: int = 1
+) -> dict[str, object]:
+    """The same hold path without HTTP: strategy.hold() from many tasks on one engine."""
+    from server.domain.inventory.queries import HoldTarget
+    from server.domain.inventory.strategies import SeatsUnavailable, make_strategy
+
+    engine = create_async_engine(database_url, pool_size=40, max_overflow=0)
+    world = await make_show(engine, f"ceiling-{strategy}")
+    chosen = make_strategy(strategy, redis_urls)
+    seat_ids = [uuid.UUID(s) for s in world.seat_ids]
+    free = set(seat_ids)
+    buyer = world.buyer_id
+    holds = requests = 0
+    started = time.perf_counter()
+
+    async def worker(index: int) -> None:
+        nonlocal holds, requests
+        rng = random.Random(seed * 7919 + index)
+        while free:
+            pool = sorted(free)
+            pick = tuple(sorted(rng.sample(pool, min(len(pool), rng.randint(1, 4)))))
+            now = datetime.now(UTC)
+            target = HoldTarget(
+                hold_id=uuid.uuid4(),
+                show_id=world.show_id,
+                buyer_id=buyer,
+                seat_ids=pick,
+                now=now,
+                expires_at=now + timedelta(minutes=10),
+                accessible=True,
+                channel="api",
+            )
+            requests += 1
+            try:
+                await chosen.hold(engine, target)
+                holds += 1
+                free.difference_update(pick)
+            except SeatsUnavailable as exc:
+                free.difference_update(exc.unavailable)
+
+    await asyncio.gather(*(worker(i) for i in range(min(clients, 40))))
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    return {
+        "requests_per_s": round(requests / elapsed, 1),
+        "holds_per_s": round(holds / elapsed, 1),
+    }
+
+
+@dataclass
+class BenchShow:
+    show_id: uuid.UUID
+    seat_ids: list[str]
+    buyer_id: uuid.UUID
+
+
+async def make_show(engine: AsyncEngine, suffix: str) -> BenchShow:
+    """A fresh city/theater/screen (largest shipped layout) and one show tomorrow."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from tests.factories import make_user, make_world
+
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        world = await make_world(
+            session,
+            starts_at=datetime.now(UTC) + timedelta(days=1),
+            layout="imax-grand",
+            name_suffix=f" {suffix} {uuid.uuid4().hex[:6]}",
+        )
+        buyer, _ = await make_user(session)
+    return BenchShow(world.show_id, [str(s) for s in world.seats.values()], buyer.id)
+
+
+def _start_server(strategy: str, env: dict[str, str], data_dir: Path) -> tuple[object, str]:
+    import subprocess
+
+    from tests.conftest import free_port, wait_ready
+
+    port = free_port()
+    log_path = data_dir / f"server-{strategy}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bmscli.main", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env={**env, "BMS_LOCK_STRATEGY": strategy, "BMS_LOG_LEVEL": "WARNING"},
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url, process, log_path)
+    return process, url
+
+
+async def bench_strategy(
+    strategy: str, clients: int, backend_env: dict[str, str], data_dir: Path
+) -> dict[str, object]:
+    engine = create_async_engine(backend_env["BMS_DATABASE_URL"])
+    show = await make_show(engine, strategy)
+    process, url = _start_server(strategy, backend_env, data_dir)
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            tokens = await guest_tokens(client, clients)
+        outcome = await run_stampede(url, show.show_id, show.seat_ids, tokens)
+        doubles = await double_bookings(engine, show.show_id, outcome)
+        report = summarise(strategy, outcome, doubles, clients)
+        report["seat_map_matches_database"] = await seat_map_matches_database(
+            url, engine, show.show_id
+        )
+    finally:
+        process.terminate()  # type: ignore[attr-defined]
+        process.wait()  # type: ignore[attr-defined]
+    ceiling = await direct_ceiling(
+        backend_env["BMS_DATABASE_URL"],
+        tuple(backend_env["BMS_REDLOCK_URLS"].split(",")),
+        strategy,
+        clients,
+    )
+    report["no_http_ceiling"] = ceiling
+    report["ratio_to_ceiling"] = round(
+        float(report["holds_per_s"]) / max(float(ceiling["holds_per_s"]), 0.001),
+        3,  # type: ignore[arg-type]
+    )
+    await engine.dispose()
+    return report
+
+
+def machine() -> dict[str, object]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+    }
+
+
+async def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--strategies", default="all", help="comma list or 'all'")
+    args = parser.parse_args(argv)
+    chosen = STRATEGIES if args.strategies == "all" else tuple(args.strategies.split(","))
+
+    from server.db.migrate import upgrade
+    from server.infra.embedded import start_embedded
+
+    data_dir = Path(tempfile.mkdtemp(prefix="bms-bench-"))
+    embedded = start_embedded(
+        data_dir, database=not os.environ.get("BMS_DATABASE_URL"), redis_nodes=3
+    )
+    env = dict(os.environ)
+    env.update(
+        BMS_DATABASE_URL=os.environ.get("BMS_DATABASE_URL") or embedded.database_url or "",
+        BMS_REDIS_URL=embedded.redis_url or "",
+        BMS_REDLOCK_URLS=",".join(embedded.redlock_urls),
+        BMS_DATA_DIR=str(data_dir),
+        BMS_SECRET_KEY="bench-secret",
+        # A stampede from one address: lift the per-buyer and per-address limits.
+        BMS_MAX_HOLDS_PER_BUYER="1000",
+        BMS_RATE_LIMIT_PER_MINUTE="10000000",
+        BMS_WAITING_ROOM_CAPACITY="100000",
+    )
+    await upgrade(env["BMS_DATABASE_URL"])
+    print(json.dumps({"machine": machine(), "started": datetime.now(UTC).isoformat()}))
+    try:
+        for strategy in chosen:
+            report = await bench_strategy(strategy, args.clients, env, data_dir)
+            print(json.dumps(report), flush=True)
+    finally:
+        embedded.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))

@@ -1,0 +1,297 @@
+"""The per-show virtual waiting room: admission control in front of seat selection.
+
+At most ``capacity`` buyers of a show hold a *turn* (may pick seats) at once. A turn lasts
+``turn`` since the buyer last acted and ends early when they finish (book or release). Everyone
+else waits in a first-in-first-out queue; whenever a turn frees up, the queue's head is admitted
+by the next call that reaches the room (whoever makes it). Buyers who come before a show's
+``sale_opens_at`` wait in a pre-queue that is shuffled at opening and put ahead of later
+arrivals, so being first to refresh before the sale gains nothing.
+
+The whole room lives in Redis and every answer is one Lua script (atomic, one round trip), so it
+holds across any number of server processes. Keys are ``bms:wr:{<show id>}:<part>``; the braces
+are a Redis Cluster hash tag that keeps one show's keys in one slot, as a script needs. Every
+call renews their TTL, so a room nobody touches disappears on its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from server.contracts.api import AdmissionOut
+from server.domain.errors import NotFound, TooManyRequests
+from server.domain.inventory import queries as inventory_queries
+from server.infra.state import Services
+
+TURN_LENGTH = timedelta(minutes=10)
+# A buyer promoted by someone else's call must poll within this window to keep the turn, so
+# heads of the queue who walked away cost a slot for a minute, not for a whole turn.
+CLAIM_WINDOW = timedelta(seconds=60)
+# Admissions from the queue counted for the outflow rate behind estimated waits.
+OUTFLOW_WINDOW = timedelta(minutes=5)
+# How long a room with no calls at all outlives its last turn.
+ROOM_LINGER = timedelta(minutes=30)
+# Waiting clients are told to poll at least this often, well inside CLAIM_WINDOW.
+MAX_POLL_SECONDS = 15
+SALE_OPENS_CACHE_SECONDS = 5.0
+
+# KEYS: 1 turns (zset buyer -> turn end, ms)  2 queue (zset buyer -> ticket)  3 ticket counter
+#       4 pre-queue (set)  5 opened flag  6 outflow (zset buyer -> admitted from queue at, ms)
+# ARGV: 1 now ms  2 buyer  3 'join' | 'peek'  4 capacity  5 turn ms  6 claim ms
+#       7 sale opens ms (0: no pre-sale)  8 shuffle seed  9 idle TTL ms  10 outflow window ms
+# Returns {state, position (0: none), turn end ms (0: none), queue length, active turns,
+#          admissions from the queue within the outflow window}.
+_ROOM_SCRIPT = """
+local now, buyer, joining = tonumber(ARGV[1]), ARGV[2], ARGV[3] == 'join'
+local capacity, turn, claim = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local opens = tonumber(ARGV[7])
+
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - tonumber(ARGV[10]))
+
+-- Once any process has opened the sale, a process whose clock lags cannot reopen a pre-sale.
+local presale = opens > now and redis.call('EXISTS', KEYS[5]) == 0
+if not presale then
+  local early = redis.call('SMEMBERS', KEYS[4])
+  if #early > 0 then
+    -- Sorted first so the order depends only on who came and the seed (Fisher-Yates).
+    table.sort(early)
+    math.randomseed(tonumber(ARGV[8]))
+    for i = #early, 2, -1 do
+      local j = math.random(i)
+      early[i], early[j] = early[j], early[i]
+    end
+    for _, member in ipairs(early) do
+      redis.call('ZADD', KEYS[2], 'NX', redis.call('INCR', KEYS[3]), member)
+    end
+    redis.call('DEL', KEYS[4])
+  end
+  if opens > 0 then redis.call('SET', KEYS[5], '1') end
+end
+
+local active = redis.call('ZCARD', KEYS[1])
+if active < capacity then
+  local heads = redis.call('ZPOPMIN', KEYS[2], capacity - active)
+  for i = 1, #heads, 2 do
+    redis.call('ZADD', KEYS[1], now + claim, heads[i])
+    redis.call('ZADD', KEYS[6], now, heads[i])
+  end
+  active = active + #heads / 2
+end
+
+local state, position, ends = 'outside', 0, tonumber(redis.call('ZSCORE', KEYS[1], buyer))
+if ends then
+  state = 'admitted'
+  if joining then
+    ends = now + turn
+    redis.call('ZADD', KEYS[1], ends, buyer)
+  end
+else
+  ends = 0
+  local rank = redis.call('ZRANK', KEYS[2], buyer)
+  if rank then
+    state, position = 'queued', rank + 1
+  elseif presale then
+    if joining then redis.call('SADD', KEYS[4], buyer) end
+    if redis.call('SISMEMBER', KEYS[4], buyer) == 1 then state = 'presale' end
+  elseif joining and active < capacity then
+    -- Free slots left after promotion mean the queue is empty: straight in.
+    state, ends, active = 'admitted', now + turn, active + 1
+    redis.call('ZADD', KEYS[1], ends, buyer)
+  elseif joining then
+    redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), buyer)
+    state, position = 'queued', redis.call('ZCARD', KEYS[2])
+  end
+end
+
+local ttl = math.max(opens - now, 0) + tonumber(ARGV[9])
+for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
+return {state, position, ends, redis.call('ZCARD', KEYS[2]), active, redis.call('ZCARD', KEYS[6])}
+"""
+
+
+class Mode(StrEnum):
+    JOIN = "join"  # enter (or keep a place in) the room; renews an admitted buyer's turn
+    PEEK = "peek"  # report only: never adds this buyer, never renews their turn
+
+
+@dataclass(frozen=True, slots=True)
+class RoomState:
+    """What the script saw for one buyer, in plain numbers."""
+
+    state: str  # admitted | queued | presale | outside
+    position: int
+    turn_ends_ms: int
+    queue_length: int
+    active: int
+    recent_admissions: int
+
+
+def _keys(show_id: uuid.UUID) -> list[str]:
+    prefix = f"bms:wr:{{{show_id}}}"
+    return [f"{prefix}:{part}" for part in ("turns", "queue", "ticket", "early", "opened", "out")]
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def admission_token(secret: str, show_id: uuid.UUID, buyer_id: uuid.UUID, expires: int) -> str:
+    """``<expiry unix seconds>.<base64url HMAC-SHA256 of show:buyer:expiry>``, signed with the
+    server secret, so anything holding the secret can check a pass without asking Redis."""
+    message = f"{show_id}:{buyer_id}:{expires}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return f"{expires}.{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"
+
+
+class WaitingRoom:
+    """The per-process handle on the shared rooms: the Lua script, a short cache of each
+    show's ``sale_opens_at``, and the knobs tests turn (turn length, shuffle seed)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.turn = TURN_LENGTH
+        self.shuffle_seed: Callable[[], int] = lambda: secrets.randbits(31)
+        self._script = services.redis.register_script(_ROOM_SCRIPT)
+        self._sale_opens: dict[uuid.UUID, tuple[float, datetime | None]] = {}
+
+    @classmethod
+    def of(cls, services: Services) -> WaitingRoom:
+        room = services.extras.get("waiting_room")
+        if room is None:
+            room = services.extras["waiting_room"] = cls(services)
+        return room
+
+    async def sale_opens_at(self, show_id: uuid.UUID) -> datetime | None:
+        cached = self._sale_opens.get(show_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        async with self.services.engine.connect() as conn:
+            terms = await inventory_queries.show_terms(conn, show_id)
+        if terms is None:
+            raise NotFound(f"There is no show {show_id}; pick a show from GET /api/v1/shows.")
+        expires = time.monotonic() + SALE_OPENS_CACHE_SECONDS
+        self._sale_opens[show_id] = (expires, terms.sale_opens_at)
+        return terms.sale_opens_at
+
+    async def visit(
+        self, show_id: uuid.UUID, buyer_id: uuid.UUID, mode: Mode, capacity: int | None
+    ) -> AdmissionOut:
+        """Expire, open the sale, promote queue heads into free turns, then answer this buyer."""
+        opens = await self.sale_opens_at(show_id)
+        limit = capacity or self.services.settings.waiting_room_capacity
+        now = self.services.clock.now()
+        raw = await self._script(
+            keys=_keys(show_id),
+            args=[
+                _ms(now),
+                str(buyer_id),
+                mode.value,
+                limit,
+                int(self.turn.total_seconds() * 1000),
+                int(min(CLAIM_WINDOW, self.turn).total_seconds() * 1000),
+                _ms(opens) if opens else 0,
+                self.shuffle_seed(),
+                int((self.turn + ROOM_LINGER).total_seconds() * 1000),
+                int(OUTFLOW_WINDOW.total_seconds() * 1000),
+            ],
+        )
+        seen = RoomState(raw[0].decode(), *(int(value) for value in raw[1:]))
+        return self._answer(show_id, buyer_id, seen, limit, opens, now)
+
+    def _answer(
+        self,
+        show_id: uuid.UUID,
+        buyer_id: uuid.UUID,
+        seen: RoomState,
+        capacity: int,
+        opens: datetime | None,
+        now: datetime,
+    ) -> AdmissionOut:
+        if seen.state == "admitted":
+            expires = seen.turn_ends_ms // 1000
+            token = admission_token(self.services.secret, show_id, buyer_id, expires)
+            return AdmissionOut(
+                show_id=show_id, admitted=True, estimated_wait_seconds=0, admission_token=token
+            )
+        if opens is not None and opens > now and seen.state in ("presale", "outside"):
+            # The draw at opening decides places; until then the wait is the time to opening.
+            wait = math.ceil((opens - now).total_seconds())
+        elif seen.state == "queued":
+            wait = self._estimate(seen.position, capacity, seen.recent_admissions)
+        elif seen.active < capacity and seen.queue_length == 0:
+            wait = 0  # an outsider asking: joining now would admit them at once
+        else:
+            wait = self._estimate(seen.queue_length + 1, capacity, seen.recent_admissions)
+        position = seen.position or None
+        return AdmissionOut(
+            show_id=show_id, admitted=False, position=position, estimated_wait_seconds=wait
+        )
+
+    def _estimate(self, position: int, capacity: int, recent_admissions: int) -> int:
+        """Seconds until ``position`` is admitted: at the measured outflow when there is one,
+        else as if every turn ran its full length."""
+        if recent_admissions:
+            per_second = recent_admissions / OUTFLOW_WINDOW.total_seconds()
+            return math.ceil(position / per_second)
+        return math.ceil(self.turn.total_seconds() * position / capacity)
+
+
+def retry_after_seconds(out: AdmissionOut) -> int:
+    """How long a waiting client should sleep before polling again."""
+    return max(1, min(out.estimated_wait_seconds or 1, MAX_POLL_SECONDS))
+
+
+async def join(
+    services: Services, show_id: uuid.UUID, buyer_id: uuid.UUID, *, capacity: int | None = None
+) -> AdmissionOut:
+    """Enter the room, or poll a place already held; an admitted buyer's turn is renewed."""
+    return await WaitingRoom.of(services).visit(show_id, buyer_id, Mode.JOIN, capacity)
+
+
+async def status(
+    services: Services, show_id: uuid.UUID, buyer_id: uuid.UUID, *, capacity: int | None = None
+) -> AdmissionOut:
+    """Where this buyer stands, without joining or renewing anything."""
+    return await WaitingRoom.of(services).visit(show_id, buyer_id, Mode.PEEK, capacity)
+
+
+async def check_admitted(
+    services: Services, show_id: uuid.UUID, buyer_id: uuid.UUID, *, capacity: int | None = None
+) -> None:
+    """Gate for seat holds. When the room is not engaged (free turns, nobody queued) this takes
+    a turn on the buyer's behalf, so a quiet day costs one Redis call and no extra client step;
+    otherwise the buyer needs a turn, and gets a place in the queue and a 429 if they have none.
+    """
+    out = await join(services, show_id, buyer_id, capacity=capacity)
+    if out.admitted:
+        return
+    if out.position:
+        why = f"Too many buyers are picking seats now; you are number {out.position} in line"
+    else:
+        why = "Sale for this show has not opened; your place is drawn at opening"
+    raise TooManyRequests(
+        f"{why}. Poll POST /api/v1/shows/{show_id}/admission until it admits you, then hold seats.",
+        retry_after_seconds=retry_after_seconds(out),
+        position=out.position,
+        estimated_wait_seconds=out.estimated_wait_seconds,
+    )
+
+
+async def finish(services: Services, show_id: uuid.UUID, buyer_id: uuid.UUID) -> None:
+    """End this buyer's turn or leave the queue (booked, released, or gave up); the freed turn
+    goes to the head of the queue on the next call. Finishing twice is harmless."""
+    turns, queue, _, early, _, _ = _keys(show_id)
+    member = str(buyer_id)
+    async with services.redis.pipeline(transaction=True) as pipe:
+        pipe.zrem(turns, member).zrem(queue, member).srem(early, member)
+        await pipe.execute()

@@ -1,0 +1,166 @@
+"""The migrations: up, down and up again, concurrent starts, the models match, and `bms db`.
+
+Each test that changes the schema gets its own throw-away database on the same server, so the
+shared test database is never downgraded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from server.db.migrate import current_revision, downgrade, upgrade
+from server.db.models import Base
+from tests.conftest import ROOT, Backend
+
+pytestmark = pytest.mark.timeout(120)
+
+HEAD = "0001"
+BMS_TABLES = set(Base.metadata.tables)
+BMS_SEQUENCES = {"seat_events_seq", "lock_fence_seq"}
+
+
+async def admin(backend: Backend, statement: str) -> None:
+    """CREATE/DROP DATABASE cannot run inside a transaction: use an AUTOCOMMIT connection."""
+    engine = create_async_engine(backend.database_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def fresh_url(backend: Backend) -> AsyncIterator[str]:
+    """The URL of a new, empty database, dropped again after the test."""
+    name = f"mig_test_{uuid.uuid4().hex[:8]}"
+    await admin(backend, f'CREATE DATABASE "{name}"')
+    yield make_url(backend.database_url).set(database=name).render_as_string(hide_password=False)
+    await admin(backend, f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+async def schema_objects(url: str) -> tuple[set[str], set[str]]:
+    """The tables and sequences in the public schema (alembic's own table left out)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            tables = await conn.scalars(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                    " AND tablename <> 'alembic_version'"
+                )
+            )
+            table_names = set(tables)
+            sequences = await conn.scalars(
+                text(
+                    "SELECT sequence_name FROM information_schema.sequences"
+                    " WHERE sequence_schema = 'public'"
+                )
+            )
+            # Sequences owned by a BIGSERIAL column come and go with their table.
+            standalone = {name for name in sequences if not name.endswith("_id_seq")}
+            return table_names, standalone
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_downgrade_upgrade(fresh_url: str) -> None:
+    assert await current_revision(fresh_url) is None
+    await upgrade(fresh_url)
+    assert await current_revision(fresh_url) == HEAD
+    assert await schema_objects(fresh_url) == (BMS_TABLES, BMS_SEQUENCES)
+
+    await downgrade(fresh_url, "base")
+    assert await current_revision(fresh_url) is None
+    assert await schema_objects(fresh_url) == (set(), set())
+
+    await upgrade(fresh_url)
+    assert await current_revision(fresh_url) == HEAD
+    assert await schema_objects(fresh_url) == (BMS_TABLES, BMS_SEQUENCES)
+
+
+def model_differences(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
+
+
+async def test_models_match_the_migrated_schema(backend: Backend) -> None:
+    engine = create_async_engine(backend.database_url)
+    try:
+        async with engine.connect() as conn:
+            differences = await conn.run_sync(model_differences)
+    finally:
+        await engine.dispose()
+    assert differences == []
+
+
+def upgrade_in_own_loop(url: str) -> None:
+    """One "process" starting up: its own thread, event loop and connection pool."""
+    asyncio.run(upgrade(url))
+
+
+async def test_concurrent_upgrades_both_succeed(fresh_url: str) -> None:
+    # Without the advisory lock the loser would fail creating tables that already exist.
+    await asyncio.gather(*(asyncio.to_thread(upgrade_in_own_loop, fresh_url) for _ in range(2)))
+    assert await current_revision(fresh_url) == HEAD
+    assert await schema_objects(fresh_url) == (BMS_TABLES, BMS_SEQUENCES)
+    engine = create_async_engine(fresh_url)
+    try:
+        async with engine.connect() as conn:
+            versions = (await conn.scalars(text("SELECT version_num FROM alembic_version"))).all()
+    finally:
+        await engine.dispose()
+    assert versions == [HEAD]
+
+
+def bms_db(backend: Backend, url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.update(BMS_DATABASE_URL=url, BMS_REDIS_URL=backend.redis_url, BMS_DATA_DIR=str(data_dir))
+    return subprocess.run(
+        [sys.executable, "-m", "bmscli.main", "db", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_bms_db_commands(backend: Backend, fresh_url: str, tmp_path: Path) -> None:
+    def run(*args: str) -> str:
+        done = bms_db(backend, fresh_url, tmp_path, *args)
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    assert f"database at revision {HEAD}" in await asyncio.to_thread(run, "upgrade")
+    assert "database at revision None" in await asyncio.to_thread(run, "downgrade")
+    assert await schema_objects(fresh_url) == (set(), set())
+
+    assert f"database at revision {HEAD}" in await asyncio.to_thread(run, "upgrade")
+    engine = create_async_engine(fresh_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO cities (name, country, timezone, currency, tax_rate_bp)"
+                    " VALUES ('Doomed', 'IN', 'Asia/Kolkata', 'INR', 0)"
+                )
+            )
+        assert "database reset" in await asyncio.to_thread(run, "reset", "--yes")
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SELECT count(*) FROM cities")) == 0
+    finally:
+        await engine.dispose()
+    assert await current_revision(fresh_url) == HEAD
+    assert await schema_objects(fresh_url) == (BMS_TABLES, BMS_SEQUENCES)
