@@ -97,7 +97,7 @@ class AdminApi:
 
     def _decode(self, response: httpx.Response, result: type[T]) -> T:
         if result is type(None):
-            return None  # type: ignore[return-value]
+            return None
         try:
             return msgspec.json.decode(response.content, type=result)
         except msgspec.DecodeError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -21,7 +21,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
@@ -104,7 +103,7 @@ def listing(rows: Sequence[T], columns: Sequence[Column[T]], *, as_json: bool, e
     if not rows:
         info(empty)
         return
-    table = Table(show_edge=False, header_style="bold")
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
     for header, get in columns:
         numeric = isinstance(get(rows[0]), int)
         table.add_column(header, overflow="fold", justify="right" if numeric else "left")
@@ -113,17 +112,15 @@ def listing(rows: Sequence[T], columns: Sequence[Column[T]], *, as_json: bool, e
     stdout().print(table)
 
 
-def record(fields: Iterable[tuple[str, object]], *, as_json: bool, data: object) -> None:
-    """A single result: ``data`` as a JSON object, or ``fields`` as a two-column table."""
+def record(fields: Sequence[tuple[str, object]], *, as_json: bool, data: object) -> None:
+    """A single result: ``data`` as a JSON object, or ``fields`` as aligned name/value lines."""
     if as_json:
         print_json(data)
         return
-    table = Table(show_header=False, show_edge=False, box=None, padding=(0, 2, 0, 0))
-    table.add_column(style="bold")
-    table.add_column(overflow="fold")
+    width = max((len(name) for name, _ in fields), default=0)
+    console = stdout()
     for name, value in fields:
-        table.add_row(name, Text(cell(value)))
-    stdout().print(table)
+        console.print(Text(name.ljust(width + 2), style="bold") + Text(cell(value)), soft_wrap=True)
 
 
 def examples(*command_lines: str) -> str:

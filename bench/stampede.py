@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -51,15 +52,17 @@ class Outcome:
         self.codes[code] = self.codes.get(code, 0) + 1
 
 
-async def guest_tokens(client: httpx.AsyncClient, count: int) -> list[str]:
-    async def one(i: int) -> str:
-        answer = await client.post("/api/v1/auth/guest", json={"name": f"buyer {i}"})
-        answer.raise_for_status()
-        return str(answer.json()["token"])
+async def guest_tokens(base_url: str, count: int) -> list[str]:
+    async def one(http: aiohttp.ClientSession, i: int) -> str:
+        async with http.post(f"{base_url}/api/v1/auth/guest", json={"name": f"buyer {i}"}) as r:
+            r.raise_for_status()
+            return str((await r.json())["token"])
 
     tokens: list[str] = []
-    for start in range(0, count, 100):
-        tokens += await asyncio.gather(*(one(i) for i in range(start, min(count, start + 100))))
+    async with aiohttp.ClientSession() as http:
+        for start in range(0, count, 100):
+            batch = range(start, min(count, start + 100))
+            tokens += await asyncio.gather(*(one(http, i) for i in batch))
     return tokens
 
 
@@ -78,9 +81,11 @@ async def run_stampede(
     outcome = Outcome(started=time.perf_counter())
     believed_free = set(seat_ids)
     total = len(seat_ids)
-    limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
-    url = f"/api/v1/shows/{show_id}/holds"
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+    url = f"{base_url}/api/v1/shows/{show_id}/holds"
+    # aiohttp rather than httpx: its pool keeps up with a thousand concurrent connections.
+    connector = aiohttp.TCPConnector(limit=len(tokens))
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
 
         async def buyer(index: int, token: str) -> None:
             rng = random.Random(seed * 100_003 + index)
@@ -92,20 +97,21 @@ async def run_stampede(
                 pick = rng.sample(pool, min(len(pool), rng.randint(1, max_seats)))
                 began = time.perf_counter()
                 try:
-                    answer = await client.post(url, json={"seat_ids": pick}, headers=headers)
-                except httpx.HTTPError:
+                    async with http.post(url, json={"seat_ids": pick}, headers=headers) as answer:
+                        status, body = answer.status, await answer.json(content_type=None)
+                except (aiohttp.ClientError, TimeoutError):
                     outcome.record(0, (time.perf_counter() - began) * 1000)
                     continue
-                outcome.record(answer.status_code, (time.perf_counter() - began) * 1000)
-                if answer.status_code == 201:
+                outcome.record(status, (time.perf_counter() - began) * 1000)
+                if status == 201:
                     outcome.holds += 1
                     outcome.held_seats.extend(pick)
                     believed_free.difference_update(pick)
                     if len(outcome.held_seats) >= total and outcome.sold_out_at is None:
                         outcome.sold_out_at = time.perf_counter()
-                elif answer.status_code == 409:
-                    believed_free.difference_update(answer.json().get("unavailable", []))
-                elif answer.status_code == 429:
+                elif status == 409:
+                    believed_free.difference_update(body.get("unavailable", []))
+                elif status == 429:
                     return  # this buyer hit its limit: it leaves, as a person would
 
         await asyncio.gather(*(buyer(i, t) for i, t in enumerate(tokens)))
@@ -253,10 +259,18 @@ async def make_show(engine: AsyncEngine, suffix: str) -> BenchShow:
             name_suffix=f" {suffix} {uuid.uuid4().hex[:6]}",
         )
         buyer, _ = await make_user(session)
-    return BenchShow(world.show_id, [str(s) for s in world.seats.values()], buyer.id)
+        general = await session.scalars(
+            text("SELECT seat_id::text FROM show_seats WHERE show_id = :s AND NOT accessible_only"),
+            {"s": world.show_id},
+        )
+        seat_ids = list(general)
+    # Wheelchair and companion seats are not on general sale: "sold out" means the rest.
+    return BenchShow(world.show_id, seat_ids, buyer.id)
 
 
-def _start_server(strategy: str, env: dict[str, str], data_dir: Path) -> tuple[object, str]:
+def _start_server(
+    strategy: str, env: dict[str, str], data_dir: Path, workers: int
+) -> tuple[object, str]:
     import subprocess
 
     from tests.conftest import free_port, wait_ready
@@ -264,7 +278,8 @@ def _start_server(strategy: str, env: dict[str, str], data_dir: Path) -> tuple[o
     port = free_port()
     log_path = data_dir / f"server-{strategy}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "bmscli.main", "serve", "--port", str(port)],
+        [sys.executable, "-m", "bmscli.main", "serve", "--port", str(port)]
+        + ["--workers", str(workers)],
         cwd=ROOT,
         env={**env, "BMS_LOCK_STRATEGY": strategy, "BMS_LOG_LEVEL": "WARNING"},
         stdout=log_path.open("wb"),
@@ -276,14 +291,13 @@ def _start_server(strategy: str, env: dict[str, str], data_dir: Path) -> tuple[o
 
 
 async def bench_strategy(
-    strategy: str, clients: int, backend_env: dict[str, str], data_dir: Path
+    strategy: str, clients: int, backend_env: dict[str, str], data_dir: Path, workers: int = 1
 ) -> dict[str, object]:
     engine = create_async_engine(backend_env["BMS_DATABASE_URL"])
     show = await make_show(engine, strategy)
-    process, url = _start_server(strategy, backend_env, data_dir)
+    process, url = _start_server(strategy, backend_env, data_dir, workers)
     try:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            tokens = await guest_tokens(client, clients)
+        tokens = await guest_tokens(url, clients)
         outcome = await run_stampede(url, show.show_id, show.seat_ids, tokens)
         doubles = await double_bookings(engine, show.show_id, outcome)
         report = summarise(strategy, outcome, doubles, clients)
@@ -321,6 +335,7 @@ async def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--strategies", default="all", help="comma list or 'all'")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     args = parser.parse_args(argv)
     chosen = STRATEGIES if args.strategies == "all" else tuple(args.strategies.split(","))
 
@@ -347,7 +362,8 @@ async def main(argv: list[str]) -> None:
     print(json.dumps({"machine": machine(), "started": datetime.now(UTC).isoformat()}))
     try:
         for strategy in chosen:
-            report = await bench_strategy(strategy, args.clients, env, data_dir)
+            report = await bench_strategy(strategy, args.clients, env, data_dir, args.workers)
+            report["server_workers"] = args.workers
             print(json.dumps(report), flush=True)
     finally:
         embedded.stop()

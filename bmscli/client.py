@@ -185,7 +185,7 @@ class ApiClient:
         except InvalidStatus as exc:
             response = exc.response
             raise ApiError.from_response(
-                response.status_code, response.reason_phrase, response.body or b""
+                response.status_code, response.reason_phrase, bytes(response.body or b"")
             ) from exc
         except (OSError, ConnectionClosedError, WebSocketException) as exc:
             raise ServerUnreachable(self._unreachable(exc)) from exc

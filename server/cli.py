@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from dataclasses import replace
 from typing import Annotated
@@ -49,17 +50,39 @@ def run_server(settings: Settings, *, demo: bool) -> None:
         if demo:
             _load_demo(resolved)
         log = logging.getLogger("bms.server")
-        log.info("listening on http://%s:%d", resolved.host, resolved.port)
-        uvicorn.run(
-            create_app(resolved),
-            host=resolved.host,
-            port=resolved.port,
-            log_level="warning",
-            access_log=False,
-            ws="websockets",
+        log.info(
+            "listening on http://%s:%d (%d worker process%s)",
+            resolved.host,
+            resolved.port,
+            resolved.workers,
+            "" if resolved.workers == 1 else "es",
         )
+        options = {
+            "host": resolved.host,
+            "port": resolved.port,
+            "log_level": "warning",
+            "access_log": False,
+            "ws": "websockets-sansio",
+        }
+        if resolved.workers > 1:
+            # Worker processes build the app from the environment: hand them the resolved URLs.
+            os.environ.update(_resolved_environment(resolved))
+            uvicorn.run("server.asgi:create", factory=True, workers=resolved.workers, **options)
+        else:
+            uvicorn.run(create_app(resolved), **options)
     finally:
         backend.stop()
+
+
+def _resolved_environment(settings: Settings) -> dict[str, str]:
+    from server.settings import secret_key
+
+    return {
+        "BMS_DATABASE_URL": settings.database_url or "",
+        "BMS_REDIS_URL": settings.redis_url or "",
+        "BMS_REDLOCK_URLS": ",".join(settings.redlock_urls),
+        "BMS_SECRET_KEY": secret_key(settings),
+    }
 
 
 def _load_demo(settings: Settings) -> None:
@@ -73,10 +96,13 @@ def _load_demo(settings: Settings) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (BMS_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (BMS_PORT).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Server processes sharing the port (BMS_WORKERS).")
+    ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo data first.")] = False,
 ) -> None:
     """Run the server (embedded PostgreSQL and Valkey unless BMS_DATABASE_URL/BMS_REDIS_URL)."""
-    run_server(_settings(host=host, port=port), demo=demo)
+    run_server(_settings(host=host, port=port, workers=workers), demo=demo)
 
 
 def demo(

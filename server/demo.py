@@ -379,7 +379,7 @@ async def _insert_users(
         for u in users
     ]
     result = await session.execute(insert(User).returning(User.email, User.id), rows)
-    ids = {email: user_id for email, user_id in result}
+    ids = {str(email): user_id for email, user_id in result}
     scopes = [
         {"user_id": ids[u.email], "theater_id": _pick(theaters, name, "theater", "users.json").id}
         for u in users
@@ -393,12 +393,14 @@ async def _insert_users(
 async def _insert_coupons(
     session: AsyncSession, data: DemoData, theaters: dict[str, Theater], now: datetime
 ) -> None:
-    city_of = {t.name: t.city for t in data.theaters}
+    by_city: dict[str, list[str]] = {}
+    for theater in data.theaters:
+        by_city.setdefault(theater.city, []).append(str(theaters[theater.name].id))
 
     def theater_ids(cities: list[str] | None) -> list[str] | None:
         if cities is None:
             return None
-        return [str(theaters[name].id) for name, city in city_of.items() if city in cities]
+        return [id_ for city in cities for id_ in _pick(by_city, city, "city", "coupons.json")]
 
     rows = [
         {
@@ -577,7 +579,12 @@ async def _venues(session: AsyncSession, data: DemoData, now: datetime) -> list[
                 formats=list(screen.formats),
                 languages=fixture.languages,
                 prices={
-                    seat_type: _pick(fixture.prices, seat_type, "price for", theater_name)
+                    seat_type: _pick(
+                        fixture.prices,
+                        seat_type,
+                        "price for seat type",
+                        f"theaters.json ({theater_name})",
+                    )
                     for seat_type in seat_types[screen.id]
                 },
                 surcharge=surcharges[fixture.city],

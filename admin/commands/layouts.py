@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from rich.text import Text
 from admin.output import (
     EXIT_ERROR,
     AdminTyper,
+    Column,
     JsonFlag,
     examples,
     fail,
@@ -91,6 +93,24 @@ def report_issues(loaded: Loaded) -> None:
         fail(str(issue))
 
 
+def seat_counts_table(valid: list[Checked]) -> None:
+    """One row per valid layout, one column per seat type that any of them has."""
+    if not valid:
+        return
+    types = [t.value for t in SeatType if any(t.value in c.seats_by_type for c in valid)]
+    columns: list[Column[Checked]] = [
+        ("File", lambda c: c.file),
+        ("Layout", lambda c: c.name),
+        ("Seats", lambda c: c.seats),
+        *((kind, functools.partial(_count_of, kind)) for kind in types),
+    ]
+    listing(valid, columns, as_json=False, empty="")
+
+
+def _count_of(seat_type: str, checked: Checked) -> int:
+    return checked.seats_by_type.get(seat_type, 0)
+
+
 @app.command(
     "validate",
     epilog=examples(
@@ -114,18 +134,11 @@ def validate(
     else:
         for one in broken:
             report_issues(one)
-        valid = [c for c in checked if c.valid]
-        types = [t.value for t in SeatType if any(t.value in c.seats_by_type for c in valid)]
-        columns = [
-            ("File", lambda c: c.file),
-            ("Layout", lambda c: c.name),
-            ("Seats", lambda c: c.seats),
-            *((kind, lambda c, kind=kind: c.seats_by_type.get(kind, 0)) for kind in types),
-        ]
-        listing(valid, columns, as_json=False, empty="no valid layouts")
+        seat_counts_table([c for c in checked if c.valid])
     if broken:
         problems = sum(len(one.issues) for one in broken)
-        info(f"{len(broken)} of {len(files)} layouts have problems ({problems} in all)")
+        verb = "has" if len(broken) == 1 else "have"
+        info(f"{len(broken)} of {len(files)} layouts {verb} problems ({problems} in all)")
         raise typer.Exit(EXIT_ERROR)
     success(f"{len(files)} layout{'s' if len(files) > 1 else ''} valid")
 

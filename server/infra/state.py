@@ -9,7 +9,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.clock import Clock
-from server.domain.accounts.services import TokenCache
+from server.domain.accounts.principal import Principal
+from server.domain.accounts.services import token_cache
+from server.infra.ttl_cache import TtlCache
 from server.settings import Settings
 
 
@@ -21,6 +23,6 @@ class Services:
     redis: Redis
     clock: Clock
     secret: str
-    tokens: TokenCache = field(default_factory=TokenCache)
+    tokens: TtlCache[str, Principal] = field(default_factory=token_cache)
     # Filled by the lifespan: the lock strategy, the live-feed publisher, background tasks.
     extras: dict[str, Any] = field(default_factory=dict)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,23 +42,27 @@ StartServer = Callable[..., ServerProcess]
 class Accounts:
     north: uuid.UUID
     south: uuid.UUID
+    north_admin_token: str
 
 
 @pytest.fixture
 async def accounts(session: AsyncSession, clock: FrozenClock) -> Accounts:
-    """Two theaters, a platform admin and North's theater admin (password PASSWORD)."""
+    """Two theaters, a platform admin and North's theater admin (password PASSWORD, and an
+    API token)."""
     starts_at = clock.now() + timedelta(days=1)
     north = await make_world(session, starts_at=starts_at, name_suffix=" North")
     south = await make_world(session, starts_at=starts_at, name_suffix=" South")
     await make_user(session, role=Role.PLATFORM_ADMIN, email=ROOT_EMAIL, password=PASSWORD)
-    await make_user(
+    _, north_admin_token = await make_user(
         session,
         role=Role.THEATER_ADMIN,
         email=NORTH_ADMIN_EMAIL,
         password=PASSWORD,
         theater_ids=[north.theater_id],
     )
-    return Accounts(north=north.theater_id, south=south.theater_id)
+    return Accounts(
+        north=north.theater_id, south=south.theater_id, north_admin_token=north_admin_token
+    )
 
 
 @pytest.fixture
@@ -80,6 +85,7 @@ class Admin:
             "XDG_CONFIG_HOME": str(config_home),
         }
         self.env.pop("BMS_TOKEN", None)
+        self.env.pop("BMS_DEBUG", None)
 
     def __call__(self, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
         env = {**self.env, "BMS_TOKEN": token} if token else self.env
@@ -92,14 +98,10 @@ class Admin:
             timeout=60,
         )
 
-    def json(self, *args: str, token: str | None = None) -> object:
+    def json(self, *args: str, token: str | None = None) -> Any:
         done = self(*args, "--json", token=token)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
-
-    def login(self, email: str, password: str = PASSWORD) -> None:
-        done = self("login", "--email", email, "--password", password)
-        assert done.returncode == 0, done.stderr
 
 
 def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
@@ -112,36 +114,32 @@ def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
 # -- the real command against a real server -------------------------------------------------
 
 
-def test_platform_admin_session_users_and_tokens(
+def test_real_command_logs_in_creates_and_revokes(
     server_factory: StartServer, accounts: Accounts, tmp_path: Path
 ) -> None:
     server = server_factory()
-    admin = Admin(server.url, tmp_path / "config")
+    admin = Admin(server.url, tmp_path / "root")
 
     logged_in = admin("login", "--email", ROOT_EMAIL, "--password", PASSWORD)
     assert logged_in.returncode == 0, logged_in.stderr
     assert f"logged in to {server.url}" in logged_in.stderr
-    stored = tmp_path / "config" / "bms" / "credentials.json"
+    stored = tmp_path / "root" / "bms" / "credentials.json"
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     assert server.url in json.loads(stored.read_text())["servers"]
-    assert admin.json("whoami")["role"] == "platform_admin"  # type: ignore[index]
+    assert admin.json("whoami")["role"] == "platform_admin"
 
     created = admin.json(
         "user", "create", "--name", "Asha Rao", "--role", "clerk",
         "--email", "asha@example.test", "--theater", str(accounts.north),
     )  # fmt: skip
-    assert isinstance(created, dict)
     assert created["theater_ids"] == [str(accounts.north)]
-    clerks = admin.json("user", "list", "--role", "clerk")
-    assert [u["email"] for u in clerks] == ["asha@example.test"]  # type: ignore[union-attr]
+    assert len(created["password"]) >= 12
 
     token = admin.json("token", "create", "nightly report")
-    assert isinstance(token, dict)
-    listed = {t["token_id"]: t for t in admin.json("token", "list")}  # type: ignore[union-attr]
+    listed = {t["token_id"]: t for t in admin.json("token", "list")}
     assert listed[token["token_id"]]["name"] == "nightly report"
     assert listed[token["token_id"]]["token"] is None
-    assert admin.json("whoami", token=token["token"])["role"] == "platform_admin"  # type: ignore[index]
-
+    assert admin.json("whoami", token=token["token"])["role"] == "platform_admin"
     revoked = admin("token", "revoke", token["token_id"])
     assert revoked.returncode == 0, revoked.stderr
     refused = admin("whoami", token=token["token"])
@@ -151,47 +149,15 @@ def test_platform_admin_session_users_and_tokens(
         "again. (the token came from BMS_TOKEN)"
     )
 
-    assert admin("logout").returncode == 0
-    assert not json.loads(stored.read_text())["servers"]
-    after = admin("whoami")
-    assert one_error_line(after) == (
-        f"error: not logged in to {server.url}; run `bms admin login` or set BMS_TOKEN"
-    )
-
-
-def test_theater_admin_is_refused_outside_own_theater(
-    server_factory: StartServer, accounts: Accounts, tmp_path: Path
-) -> None:
-    server = server_factory()
-    north_admin = Admin(server.url, tmp_path / "north-admin")
-    north_admin.login(NORTH_ADMIN_EMAIL)
-
-    elsewhere = north_admin(
+    elsewhere = admin(
         "user", "create", "--name", "Spy", "--role", "clerk",
         "--email", "spy@example.test", "--theater", str(accounts.south),
+        token=accounts.north_admin_token,
     )  # fmt: skip
     assert elsewhere.returncode == 1
+    assert elsewhere.stdout == ""
     assert one_error_line(elsewhere).startswith(
         "error: 403 Forbidden: You can only create staff for your own theaters"
-    )
-    assert elsewhere.stdout == ""
-
-    clerk = north_admin.json(
-        "user", "create", "--name", "Ben", "--role", "clerk",
-        "--email", "ben@example.test", "--theater", str(accounts.north),
-    )  # fmt: skip
-    assert isinstance(clerk, dict)
-    reset = north_admin.json("user", "reset-password", "ben@example.test")
-    assert isinstance(reset, dict)
-    assert reset["user_id"] == clerk["user_id"]
-
-    ben = Admin(server.url, tmp_path / "ben")
-    wrong = ben("login", "--email", "ben@example.test", "--password", clerk["password"])
-    assert one_error_line(wrong).startswith("error: 401 Unauthorized: E-mail or password")
-    ben.login("ben@example.test", reset["password"])
-    listing = ben("user", "list")
-    assert one_error_line(listing) == (
-        "error: 403 Forbidden: This needs one of the roles theater_admin; you are clerk."
     )
 
 
@@ -254,40 +220,68 @@ def test_a_damaged_credentials_file_says_what_to_do(isolated: Path) -> None:
     )
 
 
-def test_json_is_alone_on_stdout_and_partial_revokes_exit_3(
+def test_accounts_in_process_against_a_real_server(
     server_factory: StartServer,
     accounts: Accounts,
     isolated: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Tables, --json purity, reset-password, refusals, partial revokes (exit 3) and logout."""
     server = server_factory()
     monkeypatch.setenv("BMS_SERVER_URL", server.url)
-    login = runner.invoke(app, ["login", "--email", ROOT_EMAIL, "--password", PASSWORD])
+    login = runner.invoke(app, ["login", "--email", NORTH_ADMIN_EMAIL, "--password", PASSWORD])
     assert login.exit_code == 0, login.output
     assert login.stdout == ""
 
-    created = runner.invoke(app, ["token", "create", "ci", "--json"])
+    created = runner.invoke(
+        app,
+        ["user", "create", "--name", "Ben", "--role", "clerk", "--email", "ben@example.test",
+         "--theater", str(accounts.north), "--json"],
+    )  # fmt: skip
     assert created.exit_code == 0, created.output
-    token = json.loads(created.stdout)
+    ben = json.loads(created.stdout)
     assert "shown only this once" in created.stderr
+    table = runner.invoke(app, ["user", "list"])
+    assert table.exit_code == 0
+    assert "ben@example.test" in table.stdout
+    assert NORTH_ADMIN_EMAIL in table.stdout
+    assert ROOT_EMAIL not in table.stdout
 
+    reset = runner.invoke(app, ["user", "reset-password", "ben@example.test", "--json"])
+    assert reset.exit_code == 0, reset.output
+    new_password = json.loads(reset.stdout)["password"]
+    ben_home = {"XDG_CONFIG_HOME": str(isolated / "ben")}
+    old = runner.invoke(
+        app, ["login", "--email", "ben@example.test", "--password", ben["password"]], env=ben_home
+    )
+    assert old.exit_code == 1
+    assert old.stderr.startswith("error: 401 Unauthorized: E-mail or password is wrong")
+    runner.invoke(
+        app, ["login", "--email", "ben@example.test", "--password", new_password], env=ben_home
+    )
+    clerk_list = runner.invoke(app, ["user", "list"], env=ben_home)
+    assert clerk_list.exit_code == 1
+    assert clerk_list.stderr == (
+        "error: 403 Forbidden: This needs one of the roles theater_admin; you are clerk.\n"
+    )
+
+    token = json.loads(runner.invoke(app, ["token", "create", "ci", "--json"]).stdout)
     revoked = runner.invoke(app, ["token", "revoke", token["token_id"], str(uuid.uuid4())])
     assert revoked.exit_code == 3
     assert f"revoked {token['token_id']}" in revoked.stderr
     assert "404 Not found: No token" in revoked.stderr
     assert "1 of 2 tokens revoked" in revoked.stderr
-
     everything = runner.invoke(app, ["token", "list", "--all", "--json"])
     ci = [t for t in json.loads(everything.stdout) if t["name"] == "ci"]
     assert [t["revoked_at"] is not None for t in ci] == [True]
-    active = runner.invoke(app, ["token", "list"])
-    assert active.exit_code == 0
-    assert token["token_id"] not in active.stdout
+    assert token["token_id"] not in runner.invoke(app, ["token", "list"]).stdout
 
-    table = runner.invoke(app, ["user", "list"])
-    assert table.exit_code == 0
-    assert ROOT_EMAIL in table.stdout
-    assert NORTH_ADMIN_EMAIL in table.stdout
+    assert runner.invoke(app, ["logout"]).exit_code == 0
+    after = runner.invoke(app, ["whoami"])
+    assert after.exit_code == 1
+    assert after.stderr == (
+        f"error: not logged in to {server.url}; run `bms admin login` or set BMS_TOKEN\n"
+    )
 
 
 def test_every_command_shows_an_example() -> None:

@@ -66,7 +66,7 @@ def test_validate_reports_every_problem_as_file_line_column(files: dict[str, Pat
         f"error: {bad}:4:10: unknown option 'sideways'; use 'rtl' or 'ltr', 'start=<number>' "
         "or the row label again",
     ]
-    assert "1 of 2 layouts have problems (2 in all)" in result.stderr
+    assert "1 of 2 layouts has problems (2 in all)" in result.stderr
     # The valid file is still summarised on stdout; the broken one is not.
     assert "Tiny" in result.stdout
     assert "bad.layout" not in result.stdout

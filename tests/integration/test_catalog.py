@@ -69,7 +69,9 @@ async def move(session: AsyncSession, world: World, *, lat: float, lon: float, t
 
 @pytest.fixture
 async def mumbai(session: AsyncSession, clock: FrozenClock) -> World:
-    return await make_world(session, starts_at=clock.now() + timedelta(days=1), name_suffix=" Mumbai")
+    return await make_world(
+        session, starts_at=clock.now() + timedelta(days=1), name_suffix=" Mumbai"
+    )
 
 
 @pytest.fixture
@@ -106,9 +108,12 @@ async def test_cities_and_theaters_by_city_and_distance(
 async def test_theater_questions_that_cannot_be_answered(
     client: AsyncTestClient, mumbai: World
 ) -> None:
-    assert "Nowhere" in assert_problem(
-        await client.get("/api/v1/theaters", params={"city": "Nowhere"}), 404
-    )["detail"]
+    assert (
+        "Nowhere"
+        in assert_problem(await client.get("/api/v1/theaters", params={"city": "Nowhere"}), 404)[
+            "detail"
+        ]
+    )
     assert_problem(await client.get("/api/v1/theaters", params={"lat": 19.0}), 422)
     assert_problem(await client.get("/api/v1/theaters", params={"lat": 91, "lon": 0}), 422)
     assert_problem(await client.get("/api/v1/theaters", params={"lat": "north", "lon": 0}), 400)
@@ -165,7 +170,11 @@ async def test_movie_filters(client: AsyncTestClient, movies: dict[str, Movie]) 
     assert await titles(client, genre="COMEDY") == ["Rasam and Revenge"]
     assert await titles(client, format="2d") == ["Test Movie Mumbai"]
     assert await titles(client, format="IMAX") == []
-    assert await titles(client, sort="release") == ["Comet Season", "Test Movie Mumbai", "Rasam and Revenge"]
+    assert await titles(client, sort="release") == [
+        "Comet Season",
+        "Test Movie Mumbai",
+        "Rasam and Revenge",
+    ]
 
 
 async def test_movie_search_covers_title_typos_cast_and_genre(
@@ -179,9 +188,12 @@ async def test_movie_search_covers_title_typos_cast_and_genre(
 
 
 async def test_bad_movie_filters_are_problems(client: AsyncTestClient, movies) -> None:
-    assert "now_showing" in assert_problem(
-        await client.get("/api/v1/movies", params={"status": "soon"}), 422
-    )["detail"]
+    assert (
+        "now_showing"
+        in assert_problem(await client.get("/api/v1/movies", params={"status": "soon"}), 422)[
+            "detail"
+        ]
+    )
     assert_problem(await client.get("/api/v1/movies", params={"sort": "length"}), 422)
     assert_problem(await client.get("/api/v1/movies", params={"format": "8K"}), 422)
     assert_problem(await client.get("/api/v1/movies", params={"city": "Atlantis"}), 404)
@@ -267,7 +279,10 @@ async def test_show_dates_are_local_to_each_city(
         return {s["show_id"] for s in response.json()}
 
     assert await on("2026-11-20") == {str(late_london)}
-    assert await on("2026-11-21", city="Testville Mumbai") == {str(late_mumbai), str(mumbai.show_id)}
+    assert await on("2026-11-21", city="Testville Mumbai") == {
+        str(late_mumbai),
+        str(mumbai.show_id),
+    }
     assert await on("2026-11-21", city="Testville London") == {str(london.show_id)}
     assert await on("2026-11-22") == set()
 
@@ -312,16 +327,17 @@ async def test_show_filters_and_nearest_first(
 
 
 async def test_bad_show_queries_are_problems(client: AsyncTestClient, mumbai: World) -> None:
-    assert "YYYY-MM-DD" in assert_problem(
-        await client.get("/api/v1/shows", params={"date": "2026-13-45"}), 422
-    )["detail"]
+    assert (
+        "YYYY-MM-DD"
+        in assert_problem(await client.get("/api/v1/shows", params={"date": "2026-13-45"}), 422)[
+            "detail"
+        ]
+    )
     assert_problem(await client.get("/api/v1/shows", params={"date": "tomorrow"}), 422)
     assert_problem(await client.get("/api/v1/shows", params={"movie_id": "nope"}), 400)
     assert_problem(await client.get("/api/v1/shows", params={"city": "Nowhere"}), 404)
     assert_problem(await client.get("/api/v1/shows", params={"movie_id": str(uuid.uuid4())}), 404)
-    assert_problem(
-        await client.get("/api/v1/shows", params={"theater_id": str(uuid.uuid4())}), 404
-    )
+    assert_problem(await client.get("/api/v1/shows", params={"theater_id": str(uuid.uuid4())}), 404)
     assert_problem(await client.get("/api/v1/shows", params={"lon": "72.8"}), 422)
     assert_problem(await client.get(f"/api/v1/shows/{uuid.uuid4()}"), 404)
 

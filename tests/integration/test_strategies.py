@@ -1,7 +1,9 @@
 """The same correctness suite for all four lock strategies, under real concurrency.
 
-Many buyers (separate database connections) fight over overlapping seats of one show; after
-the dust settles, SQL proves that no seat has two owners and every answer was clean.
+Many buyers, each on its own database connection, run a strategy's hold at the same moment
+over overlapping seats of one show; afterwards SQL proves that no seat has two owners and
+that every refusal was a clean conflict. (The HTTP-level stampede against a real server
+process is tests/e2e/test_stampede.py.)
 """
 
 from __future__ import annotations
@@ -9,107 +11,117 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
+from server.domain.errors import TooManyRequests
+from server.domain.inventory.queries import HoldTarget
+from server.domain.inventory.strategies import SeatsUnavailable, make_strategy
 from server.settings import LOCK_STRATEGIES
-from tests.factories import auth, make_user, make_world
+from tests.factories import make_user, make_world
 
-pytestmark = pytest.mark.parametrize("strategy", LOCK_STRATEGIES)
+pytestmark = pytest.mark.parametrize("strategy_name", LOCK_STRATEGIES)
 
 
-@pytest.fixture
-async def strategy_client(engine, settings, clock, strategy):
-    from server.app import create_app
+def target_for(world, buyer_id, seats, clock, *, max_holds=1_000_000) -> HoldTarget:
+    now = clock.now()
+    return HoldTarget(
+        hold_id=uuid.uuid4(),
+        show_id=world.show_id,
+        buyer_id=buyer_id,
+        seat_ids=tuple(sorted(seats)),
+        now=now,
+        expires_at=now + timedelta(minutes=10),
+        accessible=True,
+        channel="online",
+        max_holds=max_holds,
+    )
 
-    app = create_app(replace(settings, lock_strategy=strategy), clock=clock)
-    async with AsyncTestClient(app=app) as client:
-        yield client
+
+async def owners(engine, show_id) -> dict[uuid.UUID, uuid.UUID]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT seat_id, hold_id FROM show_seats WHERE show_id = :s AND status = 'BLOCKED'"
+            ),
+            {"s": show_id},
+        )
+        return dict(rows.all())
 
 
 async def test_overlapping_buyers_never_share_a_seat(
-    strategy_client, session, engine, clock, strategy
+    session, engine, backend, clock, strategy_name
 ) -> None:
     world = await make_world(session, starts_at=clock.now() + timedelta(days=1))
+    buyer, _ = await make_user(session)
+    strategy = make_strategy(strategy_name, backend.redlock_urls)
     row_e = [world.seats[f"E{n}"] for n in range(1, 13)]
-    tokens = [(await make_user(session))[1] for _ in range(40)]
     rng = random.Random(7)
-    wanted = [rng.sample(row_e, rng.randint(1, 4)) for _ in tokens]
-    url = f"/api/v1/shows/{world.show_id}/holds"
+    targets = [
+        target_for(world, buyer.id, rng.sample(row_e, rng.randint(1, 4)), clock) for _ in range(60)
+    ]
 
-    async def attempt(token: str, seats: list[uuid.UUID]):
-        return await strategy_client.post(
-            url, json={"seat_ids": [str(s) for s in seats]}, headers=auth(token)
-        )
+    async def attempt(target: HoldTarget):
+        try:
+            return await strategy.hold(engine, target)
+        except SeatsUnavailable as refused:
+            return refused
 
-    answers = await asyncio.gather(*(attempt(t, s) for t, s in zip(tokens, wanted, strict=True)))
-    assert {a.status_code for a in answers} <= {201, 409}, [a.text for a in answers]
-    won = [a.json() for a in answers if a.status_code == 201]
+    outcomes = await asyncio.gather(*(attempt(t) for t in targets))
+    won = [t for t, o in zip(targets, outcomes, strict=True) if not isinstance(o, Exception)]
     assert won, "someone must get seats"
-
-    claimed = [seat for hold in won for seat in hold["seat_ids"]]
+    claimed = [seat for t in won for seat in t.seat_ids]
     assert len(claimed) == len(set(claimed)), "a seat was handed to two holds"
-    async with engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                text(
-                    "SELECT seat_id::text, hold_id::text FROM show_seats"
-                    " WHERE show_id = :s AND status = 'BLOCKED'"
-                ),
-                {"s": world.show_id},
-            )
-        ).all()
-        holds = await conn.scalar(
-            text("SELECT count(*) FROM holds WHERE show_id = :s AND status = 'ACTIVE'"),
-            {"s": world.show_id},
-        )
-    owner = dict(rows)
-    assert holds == len(won)
-    assert owner == {seat: hold["hold_id"] for hold in won for seat in hold["seat_ids"]}
-    for answer in answers:
-        if answer.status_code == 409:
-            assert answer.json()["unavailable"], "a 409 names the seats that are gone"
+    assert await owners(engine, world.show_id) == {
+        seat: t.hold_id for t in won for seat in t.seat_ids
+    }
+    for target, outcome in zip(targets, outcomes, strict=True):
+        if isinstance(outcome, SeatsUnavailable):
+            assert set(outcome.unavailable) <= set(target.seat_ids)
+            assert outcome.unavailable, "a refusal names the seats that are gone"
 
 
 async def test_whole_show_sells_out_exactly_once(
-    strategy_client, session, engine, clock, strategy
+    session, engine, backend, clock, strategy_name
 ) -> None:
     world = await make_world(
         session, starts_at=clock.now() + timedelta(days=1), layout="recliner-lounge-40"
     )
-    seat_ids = sorted(world.seats.values())
-    buyers = [(await make_user(session))[1] for _ in range(30)]
-    url = f"/api/v1/shows/{world.show_id}/holds"
+    buyer, _ = await make_user(session)
+    strategy = make_strategy(strategy_name, backend.redlock_urls)
+    seats = sorted(world.seats.values())
     rng = random.Random(11)
 
-    async def buyer(token: str) -> int:
-        got = 0
-        for _ in range(6):
-            pick = rng.sample(seat_ids, 2)
-            answer = await strategy_client.post(
-                url,
-                json={"seat_ids": [str(s) for s in pick], "accessible": True},
-                headers=auth(token),
-            )
-            assert answer.status_code in {201, 409, 429}, answer.text
-            got += 2 if answer.status_code == 201 else 0
-        return got
+    async def buyer_loop(index: int) -> list[uuid.UUID]:
+        mine: list[uuid.UUID] = []
+        for _ in range(8):
+            target = target_for(world, buyer.id, rng.sample(seats, 2), clock)
+            try:
+                await strategy.hold(engine, target)
+                mine += target.seat_ids
+            except SeatsUnavailable:
+                pass
+        return mine
 
-    total = sum(await asyncio.gather(*(buyer(t) for t in buyers)))
-    async with engine.connect() as conn:
-        blocked = await conn.scalar(
-            text("SELECT count(*) FROM show_seats WHERE show_id = :s AND status = 'BLOCKED'"),
-            {"s": world.show_id},
+    held = [
+        seat for part in await asyncio.gather(*(buyer_loop(i) for i in range(25))) for seat in part
+    ]
+    assert len(held) == len(set(held))
+    assert set((await owners(engine, world.show_id)).keys()) == set(held)
+
+
+async def test_per_buyer_quota_is_enforced_by_the_statement(
+    session, engine, backend, clock, strategy_name
+) -> None:
+    world = await make_world(session, starts_at=clock.now() + timedelta(days=1))
+    buyer, _ = await make_user(session)
+    strategy = make_strategy(strategy_name, backend.redlock_urls)
+    await strategy.hold(
+        engine, target_for(world, buyer.id, [world.seats["A1"]], clock, max_holds=1)
+    )
+    with pytest.raises(TooManyRequests):
+        await strategy.hold(
+            engine, target_for(world, buyer.id, [world.seats["A2"]], clock, max_holds=1)
         )
-        held = await conn.scalar(
-            text(
-                "SELECT count(*) FROM hold_seats hs JOIN holds h ON h.id = hs.hold_id"
-                " WHERE h.show_id = :s AND h.status = 'ACTIVE'"
-            ),
-            {"s": world.show_id},
-        )
-    assert blocked == held == total

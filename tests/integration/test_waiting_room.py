@@ -4,9 +4,11 @@ pre-sale shuffle, several app instances sharing one room, and the gate for seat 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
+from typing import Any, TypeVar
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -22,6 +24,8 @@ from server.domain.live.waiting_room import WaitingRoom, admission_token
 from server.infra.state import Services
 from server.settings import Settings
 from tests.factories import World, auth, make_user, make_world
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -43,9 +47,21 @@ async def other_client(
         yield second
 
 
-def services_of(client: AsyncTestClient) -> Services:
-    services: Services = client.app.state.services
-    return services
+class OnApp:
+    """Calls into the app's services on the app's own event loop: the test client serves the
+    app from a thread, and its database and Redis connections belong to that loop."""
+
+    def __init__(self, client: AsyncTestClient) -> None:
+        self.portal = client.blocking_portal
+        self.services: Services = client.app.state.services
+
+    def __call__(self, service: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        return self.portal.call(partial(service, self.services, *args, **kwargs))
+
+
+async def room_key_ttls(services: Services) -> list[int]:
+    keys = await services.redis.keys("bms:wr:*")
+    return [await services.redis.pttl(key) for key in keys]
 
 
 def room_url(show_id: uuid.UUID) -> str:
@@ -71,10 +87,7 @@ async def test_capacity_queue_and_fifo_promotion(client, session, world, clock) 
     assert third.json()["admitted"] is False
     assert (third.json()["position"], fourth.json()["position"]) == (1, 2)
     # No admissions from the queue yet: a full 10-minute turn per capacity (2) per place.
-    assert (third.json()["estimated_wait_seconds"], fourth.json()["estimated_wait_seconds"]) == (
-        300,
-        600,
-    )
+    assert [answer.json()["estimated_wait_seconds"] for answer in (third, fourth)] == [300, 600]
     assert third.headers["retry-after"] == "15"
 
     assert (await client.delete(url, headers=alice)).status_code == 204
@@ -86,12 +99,13 @@ async def test_capacity_queue_and_fifo_promotion(client, session, world, clock) 
     carol_answer = (await client.post(url, headers=carol)).json()
     assert carol_answer["admitted"] is True
     expires = int((clock.now() + timedelta(minutes=10)).timestamp())
-    secret = services_of(client).secret
+    on_app = OnApp(client)
+    secret = on_app.services.secret
     assert carol_answer["admission_token"] == admission_token(
         secret, world.show_id, carol_id, expires
     )
-    keys = await services_of(client).redis.keys("bms:wr:*")
-    assert keys and all([await services_of(client).redis.pttl(key) > 0 for key in keys])
+    ttls = on_app(room_key_ttls)
+    assert ttls and all(ttl > 0 for ttl in ttls)  # abandoned rooms disappear on their own
 
 
 async def test_turn_times_out_unless_renewed(client, session, world, clock) -> None:
@@ -112,27 +126,30 @@ async def test_turn_times_out_unless_renewed(client, session, world, clock) -> N
 async def test_presale_draw_puts_early_arrivals_ahead_in_shuffled_order(
     client, session, world, clock
 ) -> None:
-    services = services_of(client)
+    on_app = OnApp(client)
     opens = clock.now() + timedelta(hours=1)
-    await session.execute(update(Show).values(sale_opens_at=opens))
+    await session.execute(
+        update(Show).where(Show.id.in_(world.show_ids)).values(sale_opens_at=opens)
+    )
     await session.commit()
-    WaitingRoom.of(services).shuffle_seed = lambda: 20261120
+    WaitingRoom.of(on_app.services).shuffle_seed = lambda: 20261120
 
     async def draw(show_id: uuid.UUID, arrivals: list[uuid.UUID]) -> list[uuid.UUID]:
         """Join before opening, open with a late arrival, and read everyone's place (room for
         one buyer at a time, so every place is distinct)."""
         clock.set(opens - timedelta(hours=1))
         for buyer in arrivals:
-            waiting = await waiting_room.join(services, show_id, buyer, capacity=1)
+            waiting = on_app(waiting_room.join, show_id, buyer, capacity=1)
             assert (waiting.admitted, waiting.position) == (False, None)
             assert waiting.estimated_wait_seconds == 3600
         clock.set(opens)
-        late = await waiting_room.join(services, show_id, uuid.uuid4(), capacity=1)
+        late = on_app(waiting_room.join, show_id, uuid.uuid4(), capacity=1)
         assert late.position == len(arrivals)  # one admitted at opening, the rest ahead
-        places = {}
+        places: dict[uuid.UUID, int] = {}
         for buyer in arrivals:
-            out = await waiting_room.status(services, show_id, buyer, capacity=1)
-            places[buyer] = 0 if out.admitted else out.position
+            # The one admitted buyer has no position: place 0, ahead of the line.
+            places[buyer] = on_app(waiting_room.status, show_id, buyer, capacity=1).position or 0
+        assert sorted(places.values()) == list(range(len(arrivals)))
         return sorted(arrivals, key=places.__getitem__)
 
     early = [uuid.uuid4() for _ in range(20)]
@@ -158,21 +175,21 @@ async def test_two_app_instances_share_one_room(client, other_client, session, w
 
 
 async def test_check_admitted_gates_holds_with_429(client, world) -> None:
-    services = services_of(client)
+    on_app = OnApp(client)
     first, second = uuid.uuid4(), uuid.uuid4()
     # Quiet room: the hold path takes a turn on the buyer's behalf.
-    await waiting_room.check_admitted(services, world.show_id, first, capacity=1)
-    assert (await waiting_room.status(services, world.show_id, first, capacity=1)).admitted
+    on_app(waiting_room.check_admitted, world.show_id, first, capacity=1)
+    assert on_app(waiting_room.status, world.show_id, first, capacity=1).admitted
 
     with pytest.raises(TooManyRequests) as refused:
-        await waiting_room.check_admitted(services, world.show_id, second, capacity=1)
+        on_app(waiting_room.check_admitted, world.show_id, second, capacity=1)
     assert refused.value.status_code == 429
     assert refused.value.extra["position"] == 1
     assert refused.value.extra["retry_after_seconds"] == 15
     assert "number 1 in line" in refused.value.detail
 
-    await waiting_room.finish(services, world.show_id, first)
-    await waiting_room.check_admitted(services, world.show_id, second, capacity=1)
+    on_app(waiting_room.finish, world.show_id, first)
+    on_app(waiting_room.check_admitted, world.show_id, second, capacity=1)
 
 
 async def test_delete_leaves_the_queue(client, session, world) -> None:

@@ -3,6 +3,8 @@ live changes through apply_event, and snapshots of how the map looks."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from textual.geometry import Offset
 from textual.pilot import Pilot
 
@@ -19,13 +21,14 @@ IMAX = "imax-grand"
 # The cursor starts at the centre of the middle row: F7, the third seat after the aisle.
 
 
-def std(label: str) -> object:
+def std(label: str) -> UUID:
     return seat_id(STANDARD, label)
 
 
-def event(*changes: tuple[str, str, int], layout: str = STANDARD) -> SeatEvent:
+def event(*changes: tuple[str, str, int]) -> SeatEvent:
+    """A live event on the standard layout: (label, new status, new version) per seat."""
     seats = [
-        SeatChange(seat_id=seat_id(layout, label), status=status, version=version)
+        SeatChange(seat_id=std(label), status=status, version=version)
         for label, status, version in changes
     ]
     return SeatEvent(show_id=SHOW_ID, sequence=2, seats=seats)
@@ -182,9 +185,9 @@ async def test_live_changes_recolour_seats_and_release_a_choice_someone_else_too
         b3 = drawn_at(seat_map, "B", 3) - Offset(*seat_map.gutter.top_left)
         cell = seat_map.render_line(b3.y).crop(b3.x, b3.x + 1)
         assert cell.text == "✕"
-        assert cell._segments[0].style.color == seat_map.get_component_rich_style(
-            "seat-map--booked"
-        ).color
+        [segment] = list(cell)
+        booked = seat_map.get_component_rich_style("seat-map--booked")
+        assert segment.style is not None and segment.style.color == booked.color
         assert seat_map.selected_ids == (std("F8"),)
         taken = app.of_type(SeatTakenByOther)
         assert [(m.seat_id, m.label) for m in taken] == [(std("F7"), "F7")]
@@ -212,6 +215,7 @@ async def test_reloading_keeps_the_cursor_and_choices_still_free() -> None:
         await pilot.pause()
         assert cursor_label(app) == "E8"
         assert seat_map.selected_ids == (std("E8"),)
+        assert [m.label for m in app.of_type(SeatTakenByOther)] == ["E7"]
 
 
 async def test_best_available_suggestion_is_selected_and_the_cursor_follows() -> None:
@@ -259,7 +263,8 @@ async def test_legend_lists_the_types_on_this_map_with_prices_and_every_status()
     app = SeatMapApp(seatmap_from_layout(STANDARD))
     async with app.run_test(size=(100, 30)):
         legend = app.query_one(Legend)
-        text = "".join(strip.text for strip in legend.render_lines(legend.region.reset_offset))
+        lines = legend.render_lines(legend.region.reset_offset)
+        text = " ".join(" ".join(strip.text.split()) for strip in lines)
         for entry in (
             f"○ Regular {format_money(25000, 'INR')}",
             "◇ Premium ₹400.00",
@@ -301,13 +306,17 @@ def test_snapshot_selection_held_and_booked(snap_compare) -> None:
         "K8": SeatStatus.BLOCKED,
     }
     app = SeatMapApp(seatmap_from_layout(STANDARD, statuses))
-    assert snap_compare(app, press=["down", "space", "right", "space", "right"], terminal_size=(100, 30))
+    assert snap_compare(
+        app, press=["down", "space", "right", "space", "right"], terminal_size=(100, 30)
+    )
 
 
 def test_snapshot_imax_scrolled_in_a_small_terminal(snap_compare) -> None:
     statuses = {f"K{n}": SeatStatus.BOOKED for n in range(12, 20)}
     app = SeatMapApp(seatmap_from_layout(IMAX, statuses))
-    assert snap_compare(app, press=[*"llllllllllllllllllll", *"jjjjjj", "space"], terminal_size=(80, 24))
+    assert snap_compare(
+        app, press=[*"llllllllllllllllllll", *"jjjjjj", "space"], terminal_size=(80, 24)
+    )
 
 
 def test_snapshot_kiosk_high_contrast(snap_compare) -> None:

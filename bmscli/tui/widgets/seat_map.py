@@ -69,10 +69,9 @@ STATUS_LOOKS: dict[str, Look] = {
 OTHER_STATUS_LOOK = STATUS_LOOKS[SeatStatus.UNAVAILABLE]
 # Drawing furniture; together with the looks these are every component class in the CSS.
 FURNITURE = ("cursor", "screen", "section", "row-label")
-SEAT_COMPONENT_CLASSES = frozenset(
-    [look.component for look in (*TYPE_LOOKS.values(), SELECTED, *STATUS_LOOKS.values())]
-    + [f"seat-map--{name}" for name in FURNITURE]
-)
+SEAT_COMPONENT_CLASSES = {
+    look.component for look in (*TYPE_LOOKS.values(), SELECTED, *STATUS_LOOKS.values())
+} | {f"seat-map--{name}" for name in FURNITURE}
 
 
 def look_of(seat: SeatOut, selected: bool) -> Look:
@@ -124,7 +123,7 @@ class SeatMap(ScrollView):
         Binding("down,j", "move(0, 1)", "Seat down", show=False, id="seat_map.down"),
         Binding("left,h", "move(-1, 0)", "Seat left", show=False, id="seat_map.left"),
         Binding("right,l", "move(1, 0)", "Seat right", show=False, id="seat_map.right"),
-        Binding("space,enter", "toggle", "Select seat", id="seat_map.toggle"),
+        Binding("space,enter", "toggle_seat", "Select seat", id="seat_map.toggle"),
     ]
 
     def __init__(
@@ -166,48 +165,28 @@ class SeatMap(ScrollView):
         return self._seats[seat_id]
 
     def load(self, seatmap: SeatMapOut) -> None:
-        """Show this seat map; a reload keeps the cursor and the seats still selectable."""
-        seats = [msgspec.structs.replace(seat) for seat in seatmap.seats]
-        self._seats = {seat.seat_id: seat for seat in seats}
-        self._by_label = {seat.label: seat for seat in seats}
-        self._lines = _lines_of(seats, seatmap.height, seatmap.screen_side)
-        self._line_of = {
-            seat.seat_id: index for index, line in enumerate(self._lines) for seat in line.seats
-        }
-        self._row_lines = [i for i, line in enumerate(self._lines) if line.kind == "row"]
-        self._label_width = max((len(seat.row) for seat in seats), default=1)
-        self._grid_width = max(seatmap.width, max((s.x + 1 for s in seats), default=0))
-        self._strips.clear()
-        self.virtual_size = Size(self._content_width, len(self._lines))
+        """Show this seat map; a reload keeps the cursor and the chosen seats still free."""
         before = self.selected_ids
-        self._selection = {
-            seat_id: None
-            for seat_id in before
-            if seat_id in self._seats and self._keeps_selection(self._seats[seat_id])
-        }
-        if self.selected_ids != before:
-            self._post_selection()
+        self._index(seatmap)
+        self._selection = {seat_id: None for seat_id in before if seat_id in self._seats}
+        self._let_go_of_taken_seats(before)
         if self._cursor not in self._seats:
             self._cursor = self._starting_seat()
         self._cursor_changed()
         self.refresh()
 
     def apply_event(self, event: SeatEvent) -> None:
-        """Apply live changes newer than what the map shows; a chosen seat someone else took
-        is let go with a SeatTakenByOther message."""
-        selection_before = self.selected_ids
+        """Apply the live changes newer than what the map shows; chosen seats someone else
+        took are let go, each with a SeatTakenByOther message."""
+        before = self.selected_ids
         for change in event.seats:
             seat = self._seats.get(change.seat_id)
             if seat is None or change.version <= seat.version:
                 continue
             seat.status = change.status
             seat.version = change.version
-            if seat.seat_id in self._selection and not self._keeps_selection(seat):
-                del self._selection[seat.seat_id]
-                self.post_message(SeatTakenByOther(seat.seat_id, seat.label))
             self._redraw(seat.seat_id)
-        if self.selected_ids != selection_before:
-            self._post_selection()
+        self._let_go_of_taken_seats(before)
 
     def clear_selection(self) -> None:
         self._replace_selection([])
@@ -236,7 +215,7 @@ class SeatMap(ScrollView):
         if target is not None:
             self._move_cursor_to(target.seat_id)
 
-    def action_toggle(self) -> None:
+    def action_toggle_seat(self) -> None:
         seat = self.seat_at_cursor
         if seat is not None:
             self._toggle(seat)
@@ -258,6 +237,21 @@ class SeatMap(ScrollView):
         self._strips.clear()
 
     # -- rendering ----------------------------------------------------------------------
+
+    def _index(self, seatmap: SeatMapOut) -> None:
+        """Take a copy of the seats and work out the lines they are drawn on."""
+        seats = [msgspec.structs.replace(seat) for seat in seatmap.seats]
+        self._seats = {seat.seat_id: seat for seat in seats}
+        self._by_label = {seat.label: seat for seat in seats}
+        self._lines = _lines_of(seats, seatmap.height, seatmap.screen_side)
+        self._line_of = {
+            seat.seat_id: index for index, line in enumerate(self._lines) for seat in line.seats
+        }
+        self._row_lines = [i for i, line in enumerate(self._lines) if line.kind == "row"]
+        self._label_width = max((len(seat.row) for seat in seats), default=1)
+        self._grid_width = max(seatmap.width, max((s.x + 1 for s in seats), default=0))
+        self._strips.clear()
+        self.virtual_size = Size(self._content_width, len(self._lines))
 
     @property
     def _content_width(self) -> int:
@@ -449,6 +443,17 @@ class SeatMap(ScrollView):
             what = "a wheelchair space" if seat.type == "wheelchair" else "a companion seat"
             return f"Seat {label} is {what}, kept for guests who need it; ask for accessible seating if you do."
         return None
+
+    def _let_go_of_taken_seats(self, before: tuple[UUID, ...]) -> None:
+        """Unchoose seats someone else has taken, saying which; report any change at all."""
+        for seat_id in list(self._selection):
+            seat = self._seats[seat_id]
+            if not self._keeps_selection(seat):
+                del self._selection[seat_id]
+                self._redraw(seat_id)
+                self.post_message(SeatTakenByOther(seat_id, seat.label))
+        if self.selected_ids != before:
+            self._post_selection()
 
     def _keeps_selection(self, seat: SeatOut) -> bool:
         return seat.status == SeatStatus.AVAILABLE or seat.seat_id in self._held_by_me

@@ -36,7 +36,7 @@ class AuthController(Controller):
     @post("/logout", status_code=204, summary="End the calling login session")
     async def logout(self, db: Db, principal: Caller, services: AppServices) -> None:
         await accounts.logout(db, services.clock, principal)
-        services.tokens.forget_all()
+        services.tokens.clear()
 
 
 class AccountController(Controller):
@@ -86,7 +86,7 @@ class AccountController(Controller):
         out = await accounts.reset_password(
             db, services.clock, principal, user_id, data or api.PasswordReset()
         )
-        services.tokens.forget_all()
+        services.tokens.clear()
         return out
 
     @post("/tokens", summary="Create a long-lived API or kiosk token (shown once)")
@@ -104,4 +104,4 @@ class AccountController(Controller):
         self, token_id: FromPath[uuid.UUID], db: Db, principal: Caller, services: AppServices
     ) -> None:
         await accounts.revoke_token(db, services.clock, principal, token_id)
-        services.tokens.forget_all()
+        services.tokens.clear()

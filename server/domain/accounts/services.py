@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from server.domain.accounts.security import (
     verify_password,
 )
 from server.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from server.infra.ttl_cache import TtlCache
 
 SESSION_LIFETIME = timedelta(hours=12)
 GUEST_LIFETIME = timedelta(hours=2)
@@ -102,33 +102,13 @@ async def guest(session: AsyncSession, clock: Clock, body: api.GuestRequest) -> 
     return out
 
 
-class TokenCache:
-    """Resolved principals for a few seconds, so a stampede does not hit api_tokens per request.
-
-    A revoked token stays usable for at most ``ttl`` seconds on a process that cached it.
-    """
-
-    def __init__(self, ttl: float = 10.0, size: int = 50_000) -> None:
-        self.ttl = ttl
-        self.size = size
-        self._entries: dict[str, tuple[float, Principal]] = {}
-
-    def get(self, digest: str) -> Principal | None:
-        entry = self._entries.get(digest)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, digest: str, principal: Principal) -> None:
-        if len(self._entries) >= self.size:
-            self._entries.clear()
-        self._entries[digest] = (time.monotonic() + self.ttl, principal)
-
-    def forget_all(self) -> None:
-        self._entries.clear()
+def token_cache() -> TtlCache[str, Principal]:
+    """Resolved principals for 10 s: a revoked token stays usable that long on a process that
+    cached it (revoking through this process clears its cache at once)."""
+    return TtlCache(ttl=10.0)
 
 
-async def resolve(session: AsyncSession, clock: Clock, cache: TokenCache, token: str) -> Principal:
+async def resolve(session: AsyncSession, clock: Clock, cache: TtlCache[str, Principal], token: str) -> Principal:
     digest = token_digest(token)
     cached = cache.get(digest)
     if cached is not None:

@@ -60,16 +60,14 @@ async def city_by_name(session: AsyncSession, name: str) -> City | None:
     return await session.scalar(select(City).where(func.lower(City.name) == name.lower()))
 
 
-async def theaters(
-    session: AsyncSession, city_id: uuid.UUID | None
-) -> Sequence[Row[tuple[Theater, str]]]:
+async def theaters(session: AsyncSession, city_id: uuid.UUID | None) -> Sequence[Row[Theater, str]]:
     query = select(Theater, City.name).join(City, City.id == Theater.city_id)
     if city_id is not None:
         query = query.where(Theater.city_id == city_id)
     return (await session.execute(query.order_by(Theater.name))).all()
 
 
-async def theater(session: AsyncSession, theater_id: uuid.UUID) -> Row[tuple[Theater, str]] | None:
+async def theater(session: AsyncSession, theater_id: uuid.UUID) -> Row[Theater, str] | None:
     query = (
         select(Theater, City.name)
         .join(City, City.id == Theater.city_id)
@@ -80,7 +78,7 @@ async def theater(session: AsyncSession, theater_id: uuid.UUID) -> Row[tuple[The
 
 async def screens_with_capacity(
     session: AsyncSession, theater_id: uuid.UUID
-) -> Sequence[Row[tuple[Screen, int]]]:
+) -> Sequence[Row[Screen, int]]:
     """The theater's screens with their count of seats still in use (retired ones excluded)."""
     seats_total = (
         select(func.count())
@@ -219,7 +217,7 @@ async def movie(session: AsyncSession, movie_id: uuid.UUID) -> Movie | None:
 
 async def suggestions(
     session: AsyncSession, q: str, limit: int
-) -> Sequence[Row[tuple[uuid.UUID, str, date]]]:
+) -> Sequence[Row[uuid.UUID, str, date]]:
     # ILIKE and the word-similarity operator (%>) both use the title's trigram index.
     query = (
         select(Movie.id, Movie.title, Movie.release_date)
@@ -235,7 +233,7 @@ async def suggestions(
 
 async def reviews(
     session: AsyncSession, movie_id: uuid.UUID, limit: int, offset: int
-) -> Sequence[Row[tuple[Review, str]]]:
+) -> Sequence[Row[Review, str]]:
     query = (
         select(Review, User.name)
         .join(User, User.id == Review.user_id)
@@ -286,10 +284,10 @@ class ShowFilter:
     movie_id: uuid.UUID | None = None
 
 
-ShowRow = Row[tuple[Show, str, str, str, str, float, float, int, int]]
+ShowRow = Row[Show, str, str, str, str, float, float, int, int]
 
 
-def _show_rows(now: datetime) -> Select[tuple[Show, str, str, str, str, float, float, int, int]]:
+def _show_rows(now: datetime) -> Select[Show, str, str, str, str, float, float, int, int]:
     """Shows with their names, currency, theater position and live seat counts. A BLOCKED
     seat whose hold has run out counts as available, even before the sweeper frees it."""
     available = or_(

@@ -43,7 +43,7 @@ log = logging.getLogger("bms.catalog")
 T = TypeVar("T")
 Choice = TypeVar("Choice", bound=StrEnum)
 
-# Catalog lists change rarely; seat counts are never cached (they are in the show listing).
+# Catalog lists change rarely. Show listings carry live seat counts, so they are never cached.
 LIST_TTL_SECONDS = 30
 GENERATION_KEY = b"catalog:generation"
 EARTH_RADIUS_KM = 6371.0088
@@ -458,7 +458,7 @@ async def list_shows(session: AsyncSession, clock: Clock, search: ShowSearch) ->
     rows = await queries.shows(session, show_filter)
     if origin is not None:
         # Stable sort: within one theater the time order from SQL stays.
-        rows = sorted(rows, key=lambda row: distance_km(origin, row[5], row[6]))
+        rows = sorted(rows, key=lambda row: distance_km(origin, row.latitude, row.longitude))
     return [show_out(row) for row in rows]
 
 

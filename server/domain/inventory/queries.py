@@ -45,6 +45,8 @@ class HoldTarget:
     name: str | None = None
     # Wheelchair/companion seats are on general sale once the release time before the show passed.
     accessible_released: bool = False
+    # How many live holds this buyer may have on the show, this one included.
+    max_holds: int = 1_000_000
 
     @property
     def may_take_accessible(self) -> bool:
@@ -96,8 +98,12 @@ WITH locked AS (
        AND {FREE} AND {SELLABLE} {{extra}}
      ORDER BY ss.seat_id
        FOR UPDATE OF ss
+), quota AS (
+    -- The per-buyer limit of live holds for this show, checked in the same statement.
+    SELECT count(*) < :max_holds AS ok FROM holds
+     WHERE show_id = :show AND buyer_id = :buyer AND status = 'ACTIVE' AND expires_at > :now
 ), complete AS (
-    SELECT count(*) = :count AS ok FROM locked
+    SELECT count(*) = :count AND (SELECT ok FROM quota) AS ok FROM locked
 ), taken AS (
     UPDATE show_seats ss
        SET status = 'BLOCKED', hold_id = :hold, held_until = :expires,
@@ -123,11 +129,13 @@ WITH locked AS (
       FROM taken t
     RETURNING seat_id
 )
-SELECT t.seat_id, t.version, (SELECT nextval('seat_events_seq')) AS sequence, true AS ok
+SELECT t.seat_id, t.version, (SELECT nextval('seat_events_seq')) AS sequence, true AS ok,
+       true AS within_quota
   FROM taken t
 UNION ALL
 -- Refused: report which seats were free, so the caller can name the others without a re-read.
-SELECT l.seat_id, NULL, NULL, false FROM locked l WHERE NOT (SELECT ok FROM complete)
+SELECT l.seat_id, NULL, NULL, false, (SELECT ok FROM quota)
+  FROM locked l WHERE NOT (SELECT ok FROM complete)
 """
 
 
@@ -136,6 +144,7 @@ class TakeResult:
     seats: list[tuple[uuid.UUID, int]]  # (seat id, new version) when the hold was written
     sequence: int | None
     still_free: frozenset[uuid.UUID]  # when refused: the requested seats that were free
+    within_quota: bool = True  # false when refused because the buyer holds too much already
 
     @property
     def complete(self) -> bool:
@@ -163,6 +172,7 @@ async def take_seats(
         "kind": target.kind,
         "name": target.name,
         "count": len(target.seat_ids),
+        "max_holds": target.max_holds,
         "reason": reason,
         "seats": list(target.seat_ids),
     }
@@ -184,7 +194,8 @@ async def take_seats(
     rows = (await conn.execute(text(sql), params)).all()
     if rows and rows[0].ok:
         return TakeResult([(r.seat_id, r.version) for r in rows], rows[0].sequence, frozenset())
-    return TakeResult([], None, frozenset(row.seat_id for row in rows))
+    within_quota = all(row.within_quota for row in rows)
+    return TakeResult([], None, frozenset(row.seat_id for row in rows), within_quota)
 
 
 async def release_hold(
@@ -315,19 +326,6 @@ async def show_terms(conn: AsyncConnection, show_id: uuid.UUID) -> ShowTerms | N
         )
     ).first()
     return ShowTerms(*row) if row else None
-
-
-async def active_holds_of(
-    conn: AsyncConnection, show_id: uuid.UUID, buyer_id: uuid.UUID, now: datetime
-) -> int:
-    count = await conn.scalar(
-        text(
-            "SELECT count(*) FROM holds WHERE show_id = :show AND buyer_id = :buyer"
-            " AND status = 'ACTIVE' AND expires_at > :now"
-        ),
-        {"show": show_id, "buyer": buyer_id, "now": now},
-    )
-    return int(count or 0)
 
 
 async def seat_map_rows(conn: AsyncConnection, show_id: uuid.UUID, now: datetime) -> list:

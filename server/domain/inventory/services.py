@@ -8,13 +8,15 @@ from datetime import timedelta
 from server.contracts import api
 from server.contracts.enums import HoldStatus, Role, SeatStatus, ShowStatus
 from server.domain.accounts.principal import Principal
-from server.domain.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
+from server.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from server.domain.inventory import queries
 from server.domain.inventory.best_available import Candidate, best_available
 from server.domain.inventory.queries import HoldTarget, ShowTerms
 from server.domain.inventory.strategies import LockStrategy
+from server.domain.live import waiting_room
 from server.domain.live.feed import LiveFeed
 from server.infra.state import Services
+from server.infra.ttl_cache import TtlCache
 
 CHANNEL_BY_ROLE = {Role.CLERK: "box_office", Role.KIOSK: "kiosk"}
 
@@ -30,8 +32,16 @@ def feed(services: Services) -> LiveFeed:
 
 
 async def load_terms(services: Services, show_id: uuid.UUID) -> ShowTerms:
-    async with services.engine.connect() as conn:
-        terms = await queries.show_terms(conn, show_id)
+    """Show terms, cached for two seconds per process: a stampede reads them thousands of
+    times a second, and a price or status change reaching holds two seconds late is harmless
+    (booking re-checks the show)."""
+    cache: TtlCache[uuid.UUID, ShowTerms] = services.extras.setdefault("terms", TtlCache(2.0))
+    terms = cache.get(show_id)
+    if terms is None:
+        async with services.engine.connect() as conn:
+            terms = await queries.show_terms(conn, show_id)
+        if terms is not None:
+            cache.put(show_id, terms)
     if terms is None:
         raise NotFound(f"There is no show {show_id}; pick a show from GET /api/v1/shows.")
     return terms
@@ -73,13 +83,10 @@ async def place_hold(
     seat_ids = _check_seat_list(services, body.seat_ids)
     terms = await load_terms(services, show_id)
     _check_on_sale(services, terms)
+    if not principal.is_staff:
+        # Past the show's capacity of active buyers, newcomers wait their turn (429 + place).
+        await waiting_room.check_admitted(services, show_id, principal.user_id)
     now = services.clock.now()
-    async with services.engine.connect() as conn:
-        held = await queries.active_holds_of(conn, show_id, principal.user_id, now)
-    if held >= services.settings.max_holds_per_buyer and not principal.is_staff:
-        raise TooManyRequests(
-            f"You already hold seats {held} times for this show; book or release a hold first."
-        )
     target = HoldTarget(
         hold_id=uuid.uuid4(),
         show_id=show_id,
@@ -90,6 +97,8 @@ async def place_hold(
         accessible=body.accessible,
         channel=CHANNEL_BY_ROLE.get(principal.role, "online"),
         accessible_released=_accessible_released(services, terms),
+        # Box-office staff sell to many walk-ups from one account: no per-buyer limit.
+        max_holds=1_000_000 if principal.is_staff else services.settings.max_holds_per_buyer,
     )
     result = await strategy(services).hold(services.engine, target)
     feed(services).publish(show_id, result.sequence, SeatStatus.BLOCKED.value, result.seats)

@@ -23,13 +23,15 @@ from server.infra.state import Services
 async def seat_feed(socket: WebSocket, show_id: uuid.UUID, channels: ChannelsPlugin) -> None:
     services: Services = socket.app.state.services
     await socket.accept()
-    async with channels.start_subscription([channel_for(show_id)]) as subscriber:
-        async with subscriber.run_in_background(socket.send_data):
-            sequence = await inventory.current_sequence(services)
-            hello = SeatEvent(show_id=show_id, sequence=sequence, seats=[])
-            await socket.send_data(msgspec.json.encode(hello).decode())
-            try:
-                while True:
-                    await socket.receive_data(mode="text")
-            except WebSocketDisconnect:
-                return
+    async with (
+        channels.start_subscription([channel_for(show_id)]) as subscriber,
+        subscriber.run_in_background(socket.send_data),
+    ):
+        sequence = await inventory.current_sequence(services)
+        hello = SeatEvent(show_id=show_id, sequence=sequence, seats=[])
+        await socket.send_data(msgspec.json.encode(hello).decode())
+        try:
+            while True:
+                await socket.receive_data(mode="text")
+        except WebSocketDisconnect:
+            return

@@ -43,6 +43,7 @@ ROOM_LINGER = timedelta(minutes=30)
 # Waiting clients are told to poll at least this often, well inside CLAIM_WINDOW.
 MAX_POLL_SECONDS = 15
 SALE_OPENS_CACHE_SECONDS = 5.0
+SALE_OPENS_CACHE_SIZE = 10_000
 
 # KEYS: 1 turns (zset buyer -> turn end, ms)  2 queue (zset buyer -> ticket)  3 ticket counter
 #       4 pre-queue (set)  5 opened flag  6 outflow (zset buyer -> admitted from queue at, ms)
@@ -179,6 +180,8 @@ class WaitingRoom:
             terms = await inventory_queries.show_terms(conn, show_id)
         if terms is None:
             raise NotFound(f"There is no show {show_id}; pick a show from GET /api/v1/shows.")
+        if len(self._sale_opens) >= SALE_OPENS_CACHE_SIZE:
+            self._sale_opens.clear()
         expires = time.monotonic() + SALE_OPENS_CACHE_SECONDS
         self._sale_opens[show_id] = (expires, terms.sale_opens_at)
         return terms.sale_opens_at
@@ -293,5 +296,7 @@ async def finish(services: Services, show_id: uuid.UUID, buyer_id: uuid.UUID) ->
     turns, queue, _, early, _, _ = _keys(show_id)
     member = str(buyer_id)
     async with services.redis.pipeline(transaction=True) as pipe:
-        pipe.zrem(turns, member).zrem(queue, member).srem(early, member)
+        pipe.zrem(turns, member)
+        pipe.zrem(queue, member)
+        pipe.srem(early, member)
         await pipe.execute()

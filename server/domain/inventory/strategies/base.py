@@ -10,7 +10,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from server.domain.errors import Conflict
+from server.domain.errors import Conflict, DomainError, TooManyRequests
 from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget, TakeResult
 
@@ -54,7 +54,12 @@ def completed(result: TakeResult) -> HoldResult | None:
     return HoldResult(seats=result.seats, sequence=result.sequence)
 
 
-def refusal(target: HoldTarget, result: TakeResult) -> SeatsUnavailable:
+def refusal(target: HoldTarget, result: TakeResult) -> DomainError:
+    if not result.within_quota and len(result.still_free) == len(target.seat_ids):
+        return TooManyRequests(
+            f"You already have {target.max_holds} live holds for this show; book or release "
+            "one first."
+        )
     taken = [seat for seat in target.seat_ids if seat not in result.still_free]
     if taken:
         return SeatsUnavailable(taken)

@@ -39,6 +39,8 @@ class OptimisticStrategy:
                 done = completed(result)
                 if done:
                     return done
+                if not result.within_quota:
+                    raise refusal(target, result)
                 await backoff(attempt)
             taken = await read_unavailable(conn, target)
         raise SeatsUnavailable(taken) if taken else refusal(target, result)
