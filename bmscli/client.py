@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import httpx
 import msgspec
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosedError, InvalidStatus, WebSocketException
+from websockets.exceptions import InvalidStatus, WebSocketException
 
 from server.contracts.api import (
     BestAvailableOut,
@@ -187,7 +187,7 @@ class ApiClient:
             raise ApiError.from_response(
                 response.status_code, response.reason_phrase, bytes(response.body or b"")
             ) from exc
-        except (OSError, ConnectionClosedError, WebSocketException) as exc:
+        except (OSError, WebSocketException) as exc:
             raise ServerUnreachable(self._unreachable(exc)) from exc
 
     # -- plumbing -------------------------------------------------------------------------

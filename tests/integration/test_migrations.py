@@ -11,13 +11,15 @@ import os
 import subprocess
 import sys
 import uuid
+from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, make_url, text
+from sqlalchemy import CheckConstraint, Connection, make_url, text
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.db.migrate import current_revision, downgrade, upgrade
@@ -95,24 +97,79 @@ def model_differences(connection: Connection) -> list[object]:
     return compare_metadata(context, Base.metadata)
 
 
+async def differences_in(url: str) -> list[object]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(model_differences)
+    finally:
+        await engine.dispose()
+
+
 async def test_models_match_the_migrated_schema(backend: Backend) -> None:
+    # No known differences: tables, columns, types, nullability, indexes (partial and
+    # expression ones included), unique constraints and foreign keys all agree.
+    assert await differences_in(backend.database_url) == []
+
+
+async def test_the_comparison_notices_drift(fresh_url: str) -> None:
+    await upgrade(fresh_url)
+    engine = create_async_engine(fresh_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP INDEX ix_bookings_user"))
+    finally:
+        await engine.dispose()
+    (drift,) = await differences_in(fresh_url)
+    assert drift[0] == "add_index" and drift[1].name == "ix_bookings_user"
+
+
+def named_constraints() -> set[tuple[str, str, str]]:
+    kinds = {CheckConstraint: "c", ExcludeConstraint: "x"}
+    return {
+        (table.name, str(constraint.name), kinds[type(constraint)])
+        for table in Base.metadata.tables.values()
+        for constraint in table.constraints
+        if type(constraint) in kinds
+    }
+
+
+async def test_checks_and_exclusions_match_the_models(backend: Backend) -> None:
+    """Autogenerate does not compare CHECK or EXCLUDE constraints, so compare them by name."""
     engine = create_async_engine(backend.database_url)
     try:
         async with engine.connect() as conn:
-            differences = await conn.run_sync(model_differences)
+            rows = await conn.execute(
+                text(
+                    "SELECT rel.relname, con.conname, con.contype::text AS contype FROM pg_constraint con"
+                    " JOIN pg_class rel ON rel.oid = con.conrelid"
+                    " JOIN pg_namespace ns ON ns.oid = rel.relnamespace"
+                    " WHERE ns.nspname = 'public' AND con.contype IN ('c', 'x')"
+                )
+            )
+            in_database = {(row.relname, row.conname, row.contype) for row in rows}
     finally:
         await engine.dispose()
-    assert differences == []
+    assert in_database == named_constraints()
 
 
-def upgrade_in_own_loop(url: str) -> None:
-    """One "process" starting up: its own thread, event loop and connection pool."""
-    asyncio.run(upgrade(url))
+UPGRADE_PROCESS = (
+    "import asyncio, sys; from server.db.migrate import upgrade; asyncio.run(upgrade(sys.argv[1]))"
+)
 
 
 async def test_concurrent_upgrades_both_succeed(fresh_url: str) -> None:
-    # Without the advisory lock the loser would fail creating tables that already exist.
-    await asyncio.gather(*(asyncio.to_thread(upgrade_in_own_loop, fresh_url) for _ in range(2)))
+    """Two server processes starting at once: the advisory lock lets one migrate, the other
+    then finds nothing to do (without it, the second would trip over the first's tables)."""
+    starts = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", UPGRADE_PROCESS, fresh_url, cwd=ROOT, stderr=PIPE
+        )
+        for _ in range(2)
+    ]
+    for process in starts:
+        _, stderr = await process.communicate()
+        assert process.returncode == 0, stderr.decode()
     assert await current_revision(fresh_url) == HEAD
     assert await schema_objects(fresh_url) == (BMS_TABLES, BMS_SEQUENCES)
     engine = create_async_engine(fresh_url)

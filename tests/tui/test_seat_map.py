@@ -162,7 +162,7 @@ async def test_clicking_a_seat_moves_the_cursor_there_and_toggles_it() -> None:
 
 
 async def test_couple_seats_are_chosen_and_let_go_in_pairs() -> None:
-    app = SeatMapApp(seatmap_from_layout("couples-date-night"))
+    app = SeatMapApp(seatmap_from_layout("couples-date-night", {"F1": SeatStatus.BOOKED}))
     async with app.run_test(size=(100, 30)) as pilot:
         seat_map = app.query_one(SeatMap)
         await pilot.click(SeatMap, offset=drawn_at(seat_map, "E", 2))
@@ -170,6 +170,13 @@ async def test_couple_seats_are_chosen_and_let_go_in_pairs() -> None:
         assert labels == ["E2", "E1"]
         await pilot.click(SeatMap, offset=drawn_at(seat_map, "E", 1))
         assert seat_map.selected_ids == ()
+        await pilot.click(SeatMap, offset=drawn_at(seat_map, "F", 2))  # F1, its partner, is sold
+        assert seat_map.selected_ids == ()
+        [refused] = app.of_type(SelectionRefused)
+        assert refused.reason == (
+            "Couple seats are sold in pairs, and this one's partner is taken. "
+            "Seat F1 is already booked; choose another seat."
+        )
 
 
 async def test_live_changes_recolour_seats_and_release_a_choice_someone_else_took() -> None:

@@ -281,9 +281,8 @@ class SeatMap(ScrollView):
             return Strip.blank(width, base)
         strip = self._strips.get(index)
         if strip is None:
-            strip = self._strips[index] = self._render_map_line(self._lines[index]).apply_style(
-                base
-            )
+            strip = self._render_map_line(self._lines[index]).apply_style(base)
+            self._strips[index] = strip
         if origin_x:
             strip = Strip.join([Strip.blank(origin_x, base), strip])
         return strip.crop_extend(scroll_x, scroll_x + width, base)
@@ -427,7 +426,7 @@ class SeatMap(ScrollView):
     def _partner_refusal(self, partners: list[SeatOut]) -> str | None:
         for partner in partners:
             if (reason := self._refusal(partner)) is not None:
-                return f"Couple seats are sold in pairs, and the other half is taken: {reason}"
+                return f"Couple seats are sold in pairs, and this one's partner is taken. {reason}"
         return None
 
     def _refusal(self, seat: SeatOut) -> str | None:
