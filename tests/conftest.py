@@ -158,7 +158,9 @@ def server_env(backend: Backend, data_dir: Path, **extra: str) -> dict[str, str]
     return env
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 60) -> None:
+def wait_ready(
+    url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -108,7 +108,9 @@ async def make_world(
     ]
     show_ids = await create_shows(session, specs)
     seats = dict(
-        (await session.execute(select(Seat.label, Seat.id).where(Seat.screen_id == screen.id))).all()
+        (
+            await session.execute(select(Seat.label, Seat.id).where(Seat.screen_id == screen.id))
+        ).all()
     )
     await session.commit()
     return World(city.id, theater.id, screen.id, movie.id, show_ids, seats)

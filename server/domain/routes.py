@@ -56,6 +56,8 @@ async def background(app: Litestar, services: Services) -> AsyncIterator[None]:
     )
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(
-            periodic("hold-sweeper", SWEEP_INTERVAL_SECONDS, lambda: inventory.sweep_expired(services))
+            periodic(
+                "hold-sweeper", SWEEP_INTERVAL_SECONDS, lambda: inventory.sweep_expired(services)
+            )
         )
         yield

@@ -16,9 +16,7 @@ from tests.factories import auth, make_user, make_world
 pytestmark = pytest.mark.slow
 
 
-async def test_hold_on_one_process_reaches_a_watcher_of_the_other(
-    server_factory, session
-) -> None:
+async def test_hold_on_one_process_reaches_a_watcher_of_the_other(server_factory, session) -> None:
     world = await make_world(session, starts_at=datetime.now(UTC) + timedelta(days=1))
     _, token = await make_user(session)
     first, second = server_factory(), server_factory()

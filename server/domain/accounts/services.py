@@ -108,7 +108,9 @@ def token_cache() -> TtlCache[str, Principal]:
     return TtlCache(ttl=10.0)
 
 
-async def resolve(session: AsyncSession, clock: Clock, cache: TtlCache[str, Principal], token: str) -> Principal:
+async def resolve(
+    session: AsyncSession, clock: Clock, cache: TtlCache[str, Principal], token: str
+) -> Principal:
     digest = token_digest(token)
     cached = cache.get(digest)
     if cached is not None:

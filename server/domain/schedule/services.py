@@ -28,9 +28,7 @@ class ShowSpec:
 
 
 async def cleaning_minutes(session: AsyncSession, theater_id: uuid.UUID) -> int:
-    minutes = await session.scalar(
-        select(Theater.cleaning_minutes).where(Theater.id == theater_id)
-    )
+    minutes = await session.scalar(select(Theater.cleaning_minutes).where(Theater.id == theater_id))
     return int(minutes or 0)
 
 

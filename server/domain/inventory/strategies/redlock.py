@@ -15,7 +15,9 @@ import contextlib
 import secrets
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -91,16 +93,21 @@ class Redlock:
 
     async def _acquire_on(self, node: Redis, keys: list[str], value: str) -> bool:
         try:
-            return bool(await node.eval(_ACQUIRE, len(keys), *keys, value, self.ttl_ms))
+            return bool(await _eval(node, _ACQUIRE, keys, value, str(self.ttl_ms)))
         except (RedisError, OSError):
             return False  # an unreachable node simply does not vote
 
     async def _release_on(self, nodes: list[Redis], keys: list[str], value: str) -> None:
         async def one(node: Redis) -> None:
             with contextlib.suppress(RedisError, OSError):  # the key expires by itself anyway
-                await node.eval(_RELEASE, len(keys), *keys, value)
+                await _eval(node, _RELEASE, keys, value)
 
         await asyncio.gather(*(one(node) for node in nodes))
+
+
+async def _eval(node: Redis, script: str, keys: list[str], *args: str) -> Any:
+    # redis-py types eval for both its sync and async clients; this client is async.
+    return await cast(Awaitable[Any], node.eval(script, len(keys), *keys, *args))
 
 
 def seat_keys(show_id: uuid.UUID, seat_ids: tuple[uuid.UUID, ...]) -> list[str]:
