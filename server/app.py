@@ -21,6 +21,7 @@ from server.domain import routes
 from server.domain.accounts.guards import provide_principal
 from server.domain.errors import DomainError
 from server.infra.database import make_engine, make_sessionmaker
+from server.infra.rate_limits import STORE, rate_limit_middleware, rate_limit_store
 from server.infra.state import Services
 from server.settings import Settings, secret_key
 
@@ -52,7 +53,16 @@ def _validation_error(
 
 
 def _http_error(_: Request[Any, Any, State], exc: HTTPException) -> Response[dict[str, Any]]:
-    return problem(exc.status_code, type(exc).__name__, str(exc.detail), **(exc.extra or {}))  # type: ignore[arg-type]
+    detail = str(exc.detail)
+    if exc.status_code == 429:
+        detail = "Too many requests; wait for the time in the Retry-After header, then retry."
+    extra = exc.extra if isinstance(exc.extra, dict) else {}
+    response = problem(exc.status_code, type(exc).__name__, detail, **extra)
+    response.headers.update(exc.headers or {})
+    reset = (exc.headers or {}).get("RateLimit-Reset")
+    if exc.status_code == 429 and reset is not None:
+        response.headers["Retry-After"] = str(reset)  # the header every HTTP client knows
+    return response
 
 
 def _unexpected(request: Request[Any, Any, State], exc: Exception) -> Response[dict[str, Any]]:
@@ -107,6 +117,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     return Litestar(
         route_handlers=routes.handlers(),
         plugins=routes.plugins(redis),
+        middleware=rate_limit_middleware(settings.rate_limit_per_minute),
+        stores={STORE: rate_limit_store(redis)},
         lifespan=[lifespan],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),

