@@ -34,6 +34,7 @@ from server.contracts.api import (
     TokenOut,
     UserOut,
 )
+from server.contracts.catalog import MetaOut, MovieSuggestion, ReviewOut
 
 API = "/api/v1"
 
@@ -106,6 +107,10 @@ class ApiClient:
 
     # -- catalog --------------------------------------------------------------------------
 
+    async def meta(self) -> MetaOut:
+        """The server's version and, on demo data, the demo accounts to offer at login."""
+        return await self._call("GET", "/meta", MetaOut)
+
     async def cities(self) -> list[CityOut]:
         return await self._call("GET", "/cities", list[CityOut])
 
@@ -121,6 +126,16 @@ class ApiClient:
 
     async def movie(self, movie_id: uuid.UUID) -> MovieOut:
         return await self._call("GET", f"/movies/{movie_id}", MovieOut)
+
+    async def autocomplete(self, q: str, limit: int = 8) -> list[MovieSuggestion]:
+        params = {"q": q, "limit": limit}
+        return await self._call("GET", "/movies/autocomplete", list[MovieSuggestion], params=params)
+
+    async def reviews(self, movie_id: uuid.UUID, limit: int = 20) -> list[ReviewOut]:
+        params = {"limit": limit}
+        return await self._call(
+            "GET", f"/movies/{movie_id}/reviews", list[ReviewOut], params=params
+        )
 
     async def shows(
         self,

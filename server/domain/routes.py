@@ -15,7 +15,11 @@ from server.domain.accounts.controllers import AccountController, AuthController
 from server.domain.catalog.controllers import catalog_router
 from server.domain.health.controllers import HealthController
 from server.domain.inventory import services as inventory
-from server.domain.inventory.controllers import HoldController, SeatMapController
+from server.domain.inventory.controllers import (
+    GroupHoldController,
+    HoldController,
+    SeatMapController,
+)
 from server.domain.inventory.strategies import make_strategy
 from server.domain.live.admission import AdmissionController
 from server.domain.live.controllers import seat_feed
@@ -34,6 +38,7 @@ def handlers() -> list[Any]:
         catalog_router,
         SeatMapController,
         HoldController,
+        GroupHoldController,
         seat_feed,
         AdmissionController,
     ]

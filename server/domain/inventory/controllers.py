@@ -10,6 +10,8 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, Parameter
 
 from server.contracts import api
+from server.contracts.enums import Role
+from server.domain.accounts.guards import require_role
 from server.domain.deps import AppServices, Caller
 from server.domain.idempotency import idempotent
 from server.domain.inventory import services as inventory
@@ -66,3 +68,32 @@ class HoldController(Controller):
         self, hold_id: FromPath[uuid.UUID], principal: Caller, services: AppServices
     ) -> None:
         await inventory.release(services, principal, hold_id)
+
+
+class GroupHoldController(Controller):
+    path = "/api/v1/admin/shows/{show_id:uuid}/group-holds"
+    tags = ["inventory", "admin"]
+
+    @post(summary="Hold a named block of seats past the usual timeout (theater admins)")
+    async def create(
+        self,
+        show_id: FromPath[uuid.UUID],
+        data: api.GroupHoldRequest,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        services: AppServices,
+    ) -> Response[api.HoldOut]:
+        require_role(principal, Role.THEATER_ADMIN)
+        return await idempotent(
+            request,
+            services,
+            principal,
+            lambda: inventory.place_group_hold(services, principal, show_id, data),
+        )
+
+    @get(summary="Active group holds of a show")
+    async def list_holds(
+        self, show_id: FromPath[uuid.UUID], principal: Caller, services: AppServices
+    ) -> list[api.HoldOut]:
+        require_role(principal, Role.THEATER_ADMIN, Role.CLERK)
+        return await inventory.group_holds(services, principal, show_id)

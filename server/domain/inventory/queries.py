@@ -380,3 +380,19 @@ async def hold_owner(
         )
     ).first()
     return (row.buyer_id, row.show_id, row.status, row.theater_id) if row else None
+
+
+async def active_group_holds(conn: AsyncConnection, show_id: uuid.UUID, now: datetime) -> list:
+    result = await conn.execute(
+        text(
+            """
+            SELECT h.id, h.name, h.expires_at, array_agg(hs.seat_id ORDER BY hs.seat_id) AS seat_ids
+              FROM holds h JOIN hold_seats hs ON hs.hold_id = h.id
+             WHERE h.show_id = :show AND h.kind = 'group' AND h.status = 'ACTIVE'
+               AND h.expires_at > :now
+             GROUP BY h.id ORDER BY h.created_at
+            """
+        ),
+        {"show": show_id, "now": now},
+    )
+    return list(result)

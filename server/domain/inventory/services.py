@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from server.contracts import api
-from server.contracts.enums import HoldStatus, Role, SeatStatus, ShowStatus
+from server.contracts.enums import HoldKind, HoldStatus, Role, SeatStatus, ShowStatus
 from server.domain.accounts.principal import Principal
 from server.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from server.domain.inventory import queries
@@ -108,6 +108,74 @@ async def place_hold(
         seat_ids=list(seat_ids),
         expires_at=target.expires_at,
     )
+
+
+GROUP_HOLD_MAX_SEATS = 200
+
+
+async def place_group_hold(
+    services: Services, principal: Principal, show_id: uuid.UUID, body: api.GroupHoldRequest
+) -> api.HoldOut:
+    """A named block for a school or company, held past the usual timeout (until
+    ``expires_at``, at the latest the show's start) by a theater admin, who later converts it
+    to a booking or releases it."""
+    terms = await load_terms(services, show_id)
+    if not principal.can_act_for(terms.theater_id):
+        raise Forbidden("That show is not in one of your theaters.")
+    _check_on_sale(services, terms)
+    seat_ids = tuple(sorted(set(body.seat_ids)))
+    if not seat_ids or len(seat_ids) > GROUP_HOLD_MAX_SEATS:
+        raise Invalid(f"A group hold takes 1 to {GROUP_HOLD_MAX_SEATS} seats.")
+    if not body.name.strip():
+        raise Invalid("Give the group hold a name (the school or company it is for).")
+    now = services.clock.now()
+    if body.expires_at.tzinfo is None:
+        raise Invalid("expires_at needs a timezone, e.g. 2026-12-01T18:00:00+05:30.")
+    if not now < body.expires_at <= terms.starts_at:
+        raise Invalid("expires_at must be in the future and no later than the show's start.")
+    target = HoldTarget(
+        hold_id=uuid.uuid4(),
+        show_id=show_id,
+        buyer_id=principal.user_id,
+        seat_ids=seat_ids,
+        now=now,
+        expires_at=body.expires_at,
+        accessible=True,
+        channel="box_office",
+        kind=HoldKind.GROUP.value,
+        name=body.name.strip(),
+    )
+    result = await strategy(services).hold(services.engine, target)
+    feed(services).publish(show_id, result.sequence, SeatStatus.BLOCKED.value, result.seats)
+    return api.HoldOut(
+        hold_id=target.hold_id,
+        show_id=show_id,
+        seat_ids=list(seat_ids),
+        expires_at=target.expires_at,
+        kind=HoldKind.GROUP.value,
+        name=target.name,
+    )
+
+
+async def group_holds(
+    services: Services, principal: Principal, show_id: uuid.UUID
+) -> list[api.HoldOut]:
+    terms = await load_terms(services, show_id)
+    if not principal.can_act_for(terms.theater_id):
+        raise Forbidden("That show is not in one of your theaters.")
+    async with services.engine.connect() as conn:
+        rows = await queries.active_group_holds(conn, show_id, services.clock.now())
+    return [
+        api.HoldOut(
+            hold_id=row.id,
+            show_id=show_id,
+            seat_ids=list(row.seat_ids),
+            expires_at=row.expires_at,
+            kind=HoldKind.GROUP.value,
+            name=row.name,
+        )
+        for row in rows
+    ]
 
 
 async def release(services: Services, principal: Principal, hold_id: uuid.UUID) -> None:
