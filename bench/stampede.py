@@ -142,7 +142,9 @@ async def double_bookings(engine: AsyncEngine, show_id: uuid.UUID, outcome: Outc
 
 async def seat_map_matches_database(base_url: str, engine: AsyncEngine, show_id: uuid.UUID) -> bool:
     async with httpx.AsyncClient(base_url=base_url) as client:
-        seatmap = (await client.get(f"/api/v1/shows/{show_id}/seatmap")).json()
+        answer = await client.get(f"/api/v1/shows/{show_id}/seatmap")
+        answer.raise_for_status()
+        seatmap = answer.json()
     async with engine.connect() as conn:
         rows = await conn.execute(
             text("SELECT seat_id::text, status FROM show_seats WHERE show_id = :s"), {"s": show_id}

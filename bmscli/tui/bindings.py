@@ -1,0 +1,60 @@
+"""Every key binding of the app, as data: the screens take theirs from here and the help
+screen lists them from here, so the two can never disagree.
+
+``h`` is a seat-map cursor key (vim style), so no action uses it.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from bmscli.tui.widgets.seat_map import SeatMap
+
+APP = [
+    Binding("f1", "help", "Help", id="app.help"),
+    Binding("question_mark", "help", "Help", show=False, id="app.help_mark"),
+]
+# The kiosk's way out for staff: not shown in the footer or the customers' help screen.
+KIOSK_EXIT = Binding("ctrl+x", "staff_exit", "Staff exit", show=False, priority=True)
+
+BACK = Binding("escape", "back", "Back", id="back")
+
+BROWSE = [
+    Binding("slash", "focus_widget('search')", "Search", id="browse.search"),
+    Binding("n", "status('now_showing')", "Now showing", id="browse.now"),
+    Binding("u", "status('upcoming')", "Upcoming", id="browse.upcoming"),
+    Binding("c", "focus_widget('city')", "City", id="browse.city"),
+    Binding("f", "focus_widget('language')", "Filters", id="browse.filters"),
+    Binding("m", "focus_widget('movies')", "Movies", show=False, id="browse.movies"),
+]
+
+MOVIE = [
+    BACK,
+    Binding("s,enter", "showtimes", "Showtimes", id="movie.showtimes"),
+]
+
+SHOWTIMES = [
+    BACK,
+    Binding("left_square_bracket,comma", "day(-1)", "Day before", id="showtimes.earlier"),
+    Binding("right_square_bracket,full_stop", "day(1)", "Day after", id="showtimes.later"),
+]
+
+SEATS = [
+    BACK,
+    Binding("b", "best_available", "Best seats", id="seats.best"),
+    Binding("p", "hold", "Hold seats", id="seats.hold"),
+    Binding("r", "release", "Release", id="seats.release"),
+    Binding("c", "clear", "Clear", id="seats.clear"),
+    Binding("a", "accessible", "Accessible", id="seats.accessible"),
+]
+
+HELP = [Binding("escape,f1,q", "close", "Close")]
+
+# What the help screen lists, in order: (section title, bindings).
+HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
+    ("Everywhere", APP),
+    ("Movies", BROWSE),
+    ("A movie", MOVIE),
+    ("Showtimes", SHOWTIMES),
+    ("Seats", [*SeatMap.BINDINGS, *SEATS]),
+]

@@ -1,0 +1,62 @@
+"""The clerks' command palette (ctrl+p): jump straight to a movie or to one of today's shows
+in the city being sold for."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from bmscli.tui.format import local_time
+from server.contracts.api import MovieOut, ShowOut
+
+if TYPE_CHECKING:
+    from bmscli.tui.app import BoxOfficeApp
+
+
+class BoxOfficeCommands(Provider):
+    """"Movie: Iron Tide" opens the movie; "Show: 18:30 Iron Tide · Powai IMAX" its seats."""
+
+    async def startup(self) -> None:
+        office = cast("BoxOfficeApp", self.app)
+        self._commands: list[tuple[str, str, object]] = []
+        if office.user is None or office.city is None:
+            return
+        city = office.city
+        movies = await office.request(office.api.movies(city=city.name)) or []
+        shows = await office.request(office.api.shows(city=city.name, date=office.local_today()))
+        sells_at = office.sells_at
+        self._commands = [
+            (f"Movie: {movie.title}", "Synopsis, cast, reviews and showtimes", movie)
+            for movie in movies
+        ] + [
+            (_show_text(show, city.timezone), f"{show.seats_available} seats free", show)
+            for show in shows or []
+            if not sells_at or show.theater_id in sells_at
+        ]
+
+    async def discover(self) -> Hits:
+        for text, help_text, target in self._commands[:20]:
+            yield DiscoveryHit(text, partial(self._open, target), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, help_text, target in self._commands:
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), partial(self._open, target), text, help_text)
+
+    def _open(self, target: object) -> None:
+        from bmscli.tui.screens.movie import MovieScreen
+        from bmscli.tui.screens.seats import SeatScreen
+
+        if isinstance(target, MovieOut):
+            self.app.push_screen(MovieScreen(target))
+        elif isinstance(target, ShowOut):
+            self.app.push_screen(SeatScreen(target))
+
+
+def _show_text(show: ShowOut, timezone: str) -> str:
+    starts = local_time(show.starts_at, timezone)
+    return f"Show: {starts:%H:%M} {show.title} · {show.theater_name}, {show.screen_name}"

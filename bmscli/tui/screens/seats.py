@@ -1,0 +1,334 @@
+"""SeatScreen: the live seat map of one show, where seats are chosen and held.
+
+The map follows the show's WebSocket feed: another buyer's hold recolours a seat as it
+happens. A dropped feed shows the banner and reconnects with backoff; every (re)connection
+waits for the feed's hello and then refetches the map, so nothing is missed and the
+buyer's choice survives. A hold counts down to the server's ``expires_at``; leaving the
+screen releases it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from uuid import UUID
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, Static
+
+from bmscli.client import ApiError, ServerUnreachable
+from bmscli.tui import bindings
+from bmscli.tui.format import local_time
+from bmscli.tui.messages import CursorMoved, SeatTakenByOther, SelectionChanged, SelectionRefused
+from bmscli.tui.money import format_money
+from bmscli.tui.retry import Backoff
+from bmscli.tui.screens.base import BoxOfficeScreen
+from bmscli.tui.screens.prompt import Prompt
+from bmscli.tui.widgets.countdown import Countdown
+from bmscli.tui.widgets.legend import Legend
+from bmscli.tui.widgets.seat_map import SeatMap
+from server.contracts.api import HoldOut, SeatMapOut, ShowOut
+
+DEFAULT_PARTY = "2"
+
+
+class SeatScreen(BoxOfficeScreen):
+    BINDINGS = bindings.SEATS
+
+    def __init__(
+        self,
+        show: ShowOut,
+        *,
+        seatmap: SeatMapOut | None = None,
+        hold: HoldOut | None = None,
+        live: bool = True,
+    ) -> None:
+        """``live=False`` draws ``seatmap`` as given and never touches the network."""
+        super().__init__()
+        self.show = show
+        self.seatmap = seatmap
+        self.hold = hold
+        self.live = live
+        self._hold_key = str(uuid.uuid4())
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(self._show_line(), id="show-line")
+        yield SeatMap(id="seat-map")
+        yield Legend(id="legend")
+        with Horizontal(id="seat-bar"):
+            yield Static(id="cursor-info")
+            yield Static("Choose seats: arrows and space, or b for the best", id="selection-info")
+            yield Button("Best seats", id="best", compact=True)
+            yield Button("Hold seats", variant="primary", id="hold", compact=True)
+            yield Button("Release", variant="error", id="release", compact=True)
+
+    @property
+    def seat_map(self) -> SeatMap:
+        return self.query_one(SeatMap)
+
+    def on_mount(self) -> None:
+        self.seat_map.focus()
+        if self.seatmap is not None:
+            self.show_seatmap(self.seatmap)
+        if self.hold is not None:
+            self.seat_map.select_ids(self.hold.seat_ids)
+            self._held(self.hold)
+        self._update_buttons()
+        if self.live:
+            self.reload()
+
+    # -- the live map ---------------------------------------------------------------------
+
+    @work(exclusive=True, group="live")
+    async def reload(self) -> None:
+        """Follow the live feed for as long as the screen lives, reconnecting when dropped."""
+        office, show_id = self.office, self.show.show_id
+        backoff = Backoff()
+        while True:
+            try:
+                hello = True
+                async for event in office.api.live(show_id):
+                    if hello:  # subscribed: a map fetched from now on misses nothing
+                        hello = False
+                        self.show_seatmap(await office.api.seatmap(show_id))
+                        office.connection_ok()
+                        backoff.reset()
+                    else:
+                        self.seat_map.apply_event(event)
+            except ServerUnreachable:
+                office.connection_lost()
+            except ApiError as exc:
+                self.notify(exc.detail, title=exc.title, severity="error")
+                return
+            await asyncio.sleep(backoff.next())
+
+    def show_seatmap(self, seatmap: SeatMapOut) -> None:
+        self.seatmap = seatmap
+        self.seat_map.load(seatmap)
+        self.query_one(Legend).load(seatmap)
+
+    # -- choosing -------------------------------------------------------------------------
+
+    @on(SelectionChanged)
+    def selection_changed(self, event: SelectionChanged) -> None:
+        self._hold_key = str(uuid.uuid4())  # a new choice is a new hold, not a retry
+        info = self.query_one("#selection-info", Static)
+        if not event.seat_ids:
+            info.update("Choose seats: arrows and space, or b for the best")
+        else:
+            labels = " ".join(self.seat_map.seat(i).label for i in event.seat_ids)
+            count = len(event.seat_ids)
+            info.update(
+                Text.assemble(
+                    (f"{count} seat{'s' if count > 1 else ''}: ", "bold"),
+                    labels,
+                    "  ",
+                    (format_money(event.total_minor, self._currency), "bold"),
+                )
+            )
+        self._update_buttons()
+
+    @on(CursorMoved)
+    def cursor_moved(self, event: CursorMoved) -> None:
+        seat = event.seat
+        what = seat.type.capitalize()
+        price = format_money(seat.price, self._currency)
+        self.query_one("#cursor-info", Static).update(
+            Text.assemble((seat.label, "bold"), f" {what} {price}")
+        )
+
+    @on(SeatTakenByOther)
+    def seat_taken(self, event: SeatTakenByOther) -> None:
+        self.notify(
+            f"Seat {event.label} was just taken by someone else; choose another.",
+            severity="warning",
+        )
+
+    @on(SelectionRefused)
+    def seat_refused(self, event: SelectionRefused) -> None:
+        self.notify(event.reason, severity="warning")
+
+    @on(Button.Pressed, "#best")
+    def action_best_available(self) -> None:
+        if self._refuse_while_held():
+            return
+        self.app.push_screen(
+            Prompt("How many seats together?", value=DEFAULT_PARTY, max_length=2),
+            self._best_for,
+        )
+
+    def _best_for(self, answer: str | None) -> None:
+        if answer and int(answer) > 0:
+            self.find_best(int(answer))
+
+    @work(exclusive=True, group="best")
+    async def find_best(self, count: int) -> None:
+        accessible = self.seat_map.allow_accessible
+        best = await self.office.request(
+            self.office.api.best_available(self.show.show_id, count, accessible=accessible)
+        )
+        if best is None:
+            return
+        self.seat_map.select_ids(best.seat_ids)
+        chosen = len(self.seat_map.selected_ids)
+        if chosen < count:
+            self.notify(
+                f"Only {chosen} of {count} seats are free together; choose the rest by hand.",
+                severity="warning",
+            )
+
+    def action_clear(self) -> None:
+        if not self._refuse_while_held():
+            self.seat_map.clear_selection()
+
+    def action_accessible(self) -> None:
+        if self._refuse_while_held():
+            return
+        seat_map = self.seat_map
+        seat_map.allow_accessible = not seat_map.allow_accessible
+        if seat_map.allow_accessible:
+            self.notify("Accessible seating: wheelchair spaces and companion seats can be chosen.")
+        else:
+            self.notify("Wheelchair spaces and companion seats are kept for guests who need them.")
+
+    # -- holding --------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#hold")
+    def action_hold(self) -> None:
+        if self._refuse_while_held():
+            return
+        seat_ids = self.seat_map.selected_ids
+        if not seat_ids:
+            self.notify(
+                "Choose seats first: move with the arrows and press space, or press b.",
+                severity="warning",
+            )
+            return
+        self.seat_map.mark_held_by_me(seat_ids)
+        self.place_hold(seat_ids)
+
+    @work(exclusive=True, group="hold")
+    async def place_hold(self, seat_ids: tuple[UUID, ...]) -> None:
+        office = self.office
+        self.query_one("#hold", Button).loading = True
+        try:
+            hold = await office.api.hold(
+                self.show.show_id,
+                list(seat_ids),
+                accessible=self.seat_map.allow_accessible,
+                idempotency_key=self._hold_key,  # a retry after a lost answer holds nothing twice
+            )
+        except ServerUnreachable:
+            office.connection_lost()
+            self.seat_map.mark_held_by_me(())
+            return
+        except ApiError as exc:
+            self.seat_map.mark_held_by_me(())
+            self._hold_refused(exc)
+            return
+        finally:
+            self.query_one("#hold", Button).loading = False
+        office.connection_ok()
+        office.active_hold = hold
+        self._held(hold)
+
+    def _held(self, hold: HoldOut) -> None:
+        self.hold = hold
+        self.seat_map.mark_held_by_me(hold.seat_ids)
+        self.seat_map.disabled = True  # the held seats are fixed until released
+        countdown = Countdown(hold.expires_at, self.office.clock, id="countdown")
+        self.query_one("#seat-bar").mount(countdown, after="#selection-info")
+        self._update_buttons()
+        self.query_one("#release", Button).focus()
+
+    def _hold_refused(self, exc: ApiError) -> None:
+        taken = set(map(str, exc.body.get("unavailable", [])))
+        if taken and self.seatmap is not None:
+            labels = ", ".join(s.label for s in self.seatmap.seats if str(s.seat_id) in taken)
+            self.notify(f"Just taken by someone else: {labels}. Choose again.", severity="error")
+        elif exc.status == 429:
+            wait = exc.body.get("estimated_wait_seconds")
+            place = exc.body.get("position")
+            self.notify(
+                f"Many buyers are choosing seats for this show; you are number {place} in line "
+                f"(about {wait} s). Try holding again in a moment.",
+                title="Waiting room",
+                severity="warning",
+                timeout=10,
+            )
+        else:
+            self.notify(exc.detail, title=exc.title, severity="error", timeout=8)
+
+    @on(Countdown.Expired)
+    def hold_expired(self) -> None:
+        self.office.active_hold = None
+        self._let_go()
+        self.notify(
+            "The hold ran out and the seats went back on sale. Choose seats again.",
+            title="Hold expired",
+            severity="warning",
+            timeout=15,
+        )
+
+    @on(Button.Pressed, "#release")
+    def action_release(self) -> None:
+        if self.hold is None:
+            self.notify("No seats are held.", severity="warning")
+            return
+        self.release()
+
+    @work(exclusive=True, group="hold")
+    async def release(self) -> None:
+        await self.office.release_active_hold()
+        self._let_go()
+        self.notify("Released; the seats are back on sale.")
+
+    def _let_go(self) -> None:
+        self.hold = None
+        self.seat_map.mark_held_by_me(())
+        self.seat_map.disabled = False
+        self.seat_map.clear_selection()
+        self.query("#countdown").remove()
+        self._update_buttons()
+        self.seat_map.focus()
+
+    def action_back(self) -> None:
+        if self.hold is not None:
+            self.office.release_in_background()
+        self.dismiss()
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _refuse_while_held(self) -> bool:
+        if self.hold is not None:
+            self.notify("These seats are held: release them (r) to choose again.", severity="warning")
+        return self.hold is not None
+
+    def _update_buttons(self) -> None:
+        held = self.hold is not None
+        chosen = bool(self.seat_map.selected_ids)
+        self.query_one("#best", Button).disabled = held
+        self.query_one("#hold", Button).disabled = held or not chosen
+        self.query_one("#release", Button).display = held
+        self.query_one("#hold", Button).display = not held
+
+    @property
+    def _currency(self) -> str:
+        return self.seatmap.currency if self.seatmap else self.show.currency
+
+    def _show_line(self) -> Text:
+        show = self.show
+        timezone = self.office.city.timezone if self.office.city else "UTC"
+        starts = local_time(show.starts_at, timezone)
+        return Text.assemble(
+            (show.title, "bold"),
+            "  ·  ",
+            f"{show.theater_name}, {show.screen_name}",
+            "  ·  ",
+            (f"{starts:%a %d %b %H:%M}", "bold"),
+            "  ·  ",
+            f"{show.language} {show.format}",
+        )

@@ -1,0 +1,101 @@
+"""ShowtimesScreen: where and when a movie plays on a day, theater by theater, with how full
+each show is."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import Static, Tab, Tabs
+
+from bmscli.tui import bindings
+from bmscli.tui.format import day_name, duration
+from bmscli.tui.screens.base import BoxOfficeScreen
+from bmscli.tui.screens.seats import SeatScreen
+from bmscli.tui.widgets.show_list import ShowList
+from server.contracts.api import MovieOut, ShowOut
+
+DAYS_SHOWN = 7
+
+
+class ShowtimesScreen(BoxOfficeScreen):
+    BINDINGS = bindings.SHOWTIMES
+
+    def __init__(
+        self, movie: MovieOut, *, day: date | None = None, shows: list[ShowOut] | None = None
+    ) -> None:
+        super().__init__()
+        self.movie = movie
+        self.day = day
+        self.shows = shows
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="showtimes-title")
+        yield Tabs(id="days")
+        yield ShowList(id="shows")
+        yield Static(id="no-shows")
+
+    def on_mount(self) -> None:
+        today = self.office.local_today()
+        self.day = self.day or today
+        days = [today + timedelta(days=n) for n in range(DAYS_SHOWN)]
+        tabs = self.query_one(Tabs)
+        with self.prevent(Tabs.TabActivated):
+            for day in days:
+                tabs.add_tab(Tab(day_name(day, today), id=f"d{day.isoformat()}"))
+            tabs.active = f"d{self.day.isoformat()}"
+        self.query_one("#showtimes-title", Static).update(_title(self.movie))
+        if self.shows is None:
+            self.reload()
+        else:
+            self.show_shows(self.shows)
+        self.query_one(ShowList).focus()
+
+    @work(exclusive=True)
+    async def reload(self) -> None:
+        office = self.office
+        assert office.city is not None and self.day is not None
+        shows = await office.request(
+            office.api.shows(city=office.city.name, date=self.day, movie_id=self.movie.movie_id)
+        )
+        if shows is not None:
+            self.show_shows(shows)
+
+    def show_shows(self, shows: list[ShowOut]) -> None:
+        sells_at = self.office.sells_at
+        shows = [s for s in shows if not sells_at or s.theater_id in sells_at]
+        shows.sort(key=lambda show: (show.theater_name, show.starts_at))
+        self.shows = shows
+        timezone = self.office.city.timezone if self.office.city else "UTC"
+        self.query_one(ShowList).show(shows, timezone)
+        self.query_one(ShowList).display = bool(shows)
+        empty = self.query_one("#no-shows", Static)
+        empty.display = not shows
+        empty.update(f"No shows of {self.movie.title} on this day. Try another day with [ and ].")
+
+    @on(Tabs.TabActivated, "#days")
+    def day_changed(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id:
+            self.day = date.fromisoformat(event.tab.id.removeprefix("d"))
+            self.reload()
+
+    def action_day(self, step: int) -> None:
+        tabs = self.query_one(Tabs)
+        if step > 0:
+            tabs.action_next_tab()
+        else:
+            tabs.action_previous_tab()
+
+    @on(ShowList.Chosen)
+    def open_show(self, event: ShowList.Chosen) -> None:
+        self.app.push_screen(SeatScreen(event.show))
+
+
+def _title(movie: MovieOut) -> Text:
+    return Text.assemble(
+        (movie.title, "bold"),
+        (f"   {duration(movie.duration_minutes)} · {movie.certification} · ", "dim"),
+        (", ".join(movie.languages), "dim"),
+    )

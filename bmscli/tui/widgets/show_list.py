@@ -1,0 +1,69 @@
+"""ShowList: a day's shows grouped by theater, each with its time, format, language and how
+full it is; enter or a click picks one."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from bmscli.tui.format import FILLING_FAST, availability, local_time, occupancy
+from bmscli.tui.money import format_money
+from server.contracts.api import ShowOut
+
+BAR_WIDTH = 10
+
+
+class ShowList(OptionList):
+    """Call ``show`` with shows in theater-then-time order; posts ``Chosen``.
+
+    Theater names are disabled options: the cursor skips them, and the stylesheet draws them
+    as headings.
+    """
+
+    class Chosen(Message):
+        def __init__(self, show: ShowOut) -> None:
+            super().__init__()
+            self.show = show
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._shows: dict[str, ShowOut] = {}
+
+    def show(self, shows: list[ShowOut], timezone: str) -> None:
+        self._shows = {str(show.show_id): show for show in shows}
+        options: list[Option | None] = []
+        for theater, group in groupby(shows, key=lambda show: show.theater_name):
+            if options:
+                options.append(None)
+            options.append(Option(Text(theater), disabled=True))
+            options += [Option(_line(show, timezone), id=str(show.show_id)) for show in group]
+        self.clear_options()
+        self.add_options(options)
+        first = next((i for i, o in enumerate(options) if o is not None and not o.disabled), None)
+        self.highlighted = first
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.Chosen(self._shows[event.option.id]))
+
+
+def _line(show: ShowOut, timezone: str) -> Text:
+    starts = local_time(show.starts_at, timezone).strftime("%H:%M")
+    filled = round(occupancy(show) * BAR_WIDTH)
+    cheapest = min(show.prices.values(), default=0)
+    line = Text.assemble(
+        ("  " + starts, "bold"),
+        f"  {show.format:<4} {show.language:<9}",
+        (f"{show.screen_name[:16]:<17}", "dim"),
+        ("█" * filled, "#ff8700" if occupancy(show) > FILLING_FAST else "#3fb950"),
+        ("░" * (BAR_WIDTH - filled), "dim"),
+        " ",
+    )
+    line.append_text(availability(show))
+    line.append(f"   from {format_money(cheapest, show.currency)}", style="dim")
+    return line
