@@ -21,7 +21,7 @@ from server.domain import routes
 from server.domain.accounts.guards import provide_principal
 from server.domain.errors import DomainError
 from server.infra.database import make_engine, make_sessionmaker
-from server.infra.rate_limits import STORE, rate_limit_middleware, rate_limit_store
+from server.infra.rate_limits import RateLimitMiddleware
 from server.infra.state import Services
 from server.settings import Settings, secret_key
 
@@ -54,14 +54,9 @@ def _validation_error(
 
 def _http_error(_: Request[Any, Any, State], exc: HTTPException) -> Response[dict[str, Any]]:
     detail = str(exc.detail)
-    if exc.status_code == 429:
-        detail = "Too many requests; wait for the time in the Retry-After header, then retry."
     extra = exc.extra if isinstance(exc.extra, dict) else {}
     response = problem(exc.status_code, type(exc).__name__, detail, **extra)
     response.headers.update(exc.headers or {})
-    reset = (exc.headers or {}).get("RateLimit-Reset")
-    if exc.status_code == 429 and reset is not None:
-        response.headers["Retry-After"] = str(reset)  # the header every HTTP client knows
     return response
 
 
@@ -94,6 +89,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             "create_app needs database_url and redis_url; start embedded servers first"
         )
     redis = Redis.from_url(settings.redis_url, decode_responses=False)
+    clock = clock or SystemClock()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -103,7 +99,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             engine=engine,
             sessions=make_sessionmaker(engine),
             redis=redis,
-            clock=clock or SystemClock(),
+            clock=clock,
             secret=secret_key(settings),
         )
         app.state.services = services
@@ -117,8 +113,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     return Litestar(
         route_handlers=routes.handlers(),
         plugins=routes.plugins(redis),
-        middleware=rate_limit_middleware(settings.rate_limit_per_minute),
-        stores={STORE: rate_limit_store(redis)},
+        middleware=[RateLimitMiddleware(redis, settings.rate_limit_per_minute, clock)],
         lifespan=[lifespan],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
