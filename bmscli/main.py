@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from admin.main import app as admin_app
+from bmscli.tui_cli import kiosk, tui
 from server.cli import db_app, demo, serve_app
 
 app = typer.Typer(
@@ -18,6 +19,8 @@ app.add_typer(serve_app, name="serve")
 app.command("demo")(demo)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+app.command("tui")(tui)
+app.command("kiosk")(kiosk)
 
 
 if __name__ == "__main__":

@@ -161,7 +161,7 @@ def db_reset(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Drop every table and migrate again from scratch. All data is lost."""
-    from server.db.migrate import downgrade, upgrade
+    from server.db.migrate import current_revision, downgrade, upgrade
 
     if not yes and not typer.confirm("Erase ALL bms data in this database?"):
         raise typer.Exit(1)
@@ -169,6 +169,10 @@ def db_reset(
     try:
         asyncio.run(downgrade(url, "base"))
         asyncio.run(upgrade(url))
-        typer.echo("database reset to an empty schema", err=True)
+        typer.echo(
+            f"database reset: all data erased, schema at revision "
+            f"{asyncio.run(current_revision(url))}",
+            err=True,
+        )
     finally:
         backend.stop()  # type: ignore[attr-defined]

@@ -64,6 +64,8 @@ class BoxOfficeApp(App[None]):
     COMMANDS = App.COMMANDS | {BoxOfficeCommands}
     THEME = BOX_OFFICE_THEME
 
+    LARGE_CONTROLS = False  # the kiosk's touch-friendly buttons
+
     offline: reactive[str | None] = reactive(None)
     """Why the server cannot be reached (a sentence), or None while it answers."""
 
@@ -86,18 +88,19 @@ class BoxOfficeApp(App[None]):
         self.theaters: list[TheaterOut] = []
         self.city: CityOut | None = None
         self.active_hold: HoldOut | None = None
-        # The theaters whose shows this app sells (a kiosk: its own); empty means all.
+        # The theaters whose shows this app sells (the staff member's or the kiosk's own);
+        # empty means every theater.
         self.sells_at: frozenset[UUID] = frozenset()
 
     # -- start-up and sign-in -------------------------------------------------------------
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.register_theme(self.THEME)
         self.theme = self.THEME.name
         if self.server_url is not None:
             self.connected(self.server_url)
         elif self.embedded is not None:
-            self.push_screen(StartingScreen(self.embedded))
+            await self.push_screen(StartingScreen(self.embedded))
 
     def connected(self, url: str) -> None:
         """The server answers at ``url``: open the front door."""
@@ -106,24 +109,33 @@ class BoxOfficeApp(App[None]):
         self.open_front_door()
 
     def open_front_door(self) -> None:
-        self.switch_screen(LoginScreen())
+        self.show_base(LoginScreen())
+
+    @work(exclusive=True, group="navigate")
+    async def show_base(self, screen: Screen[None]) -> None:
+        """Make ``screen`` the bottom of the app's stack, above Textual's default screen.
+
+        An app worker, so the screens it removes can ask for it from their own workers."""
+        while len(self.screen_stack) > 2:
+            await self.pop_screen()
+        if len(self.screen_stack) == 2:
+            await self.switch_screen(screen)
+        else:
+            await self.push_screen(screen)
 
     def signed_in(self, token: TokenOut) -> None:
         self.user = token
+        self.sells_at = frozenset(token.theater_ids)
         self.sub_title = f"{token.name} · {token.role.replace('_', ' ')}"
-        self.switch_screen(BrowseScreen())
+        self.show_base(BrowseScreen())
 
-    def sign_out(self) -> None:
+    @work(exclusive=True, group="front-door")
+    async def sign_out(self) -> None:
+        await self.release_active_hold()
         self.user = None
         self.api.token = None
         self.sub_title = ""
-        self._leave_to_front_door()
-
-    @work(exclusive=True, group="front-door")
-    async def _leave_to_front_door(self) -> None:
-        await self.release_active_hold()
-        while len(self.screen_stack) > 2:
-            await self.pop_screen()
+        self.city = None
         self.open_front_door()
 
     @property
@@ -134,9 +146,8 @@ class BoxOfficeApp(App[None]):
     # -- the city being sold for ----------------------------------------------------------
 
     def choose_home_city(self) -> CityOut | None:
-        """The signed-in person's theater's city, else ``--city``, else the first city."""
-        home_theaters = set(self.user.theater_ids if self.user else [])
-        names = [t.city for t in self.theaters if t.theater_id in home_theaters]
+        """The city of the theaters sold for, else ``--city``, else the first city."""
+        names = [t.city for t in self.theaters if t.theater_id in self.sells_at]
         if self.preferred_city:
             names.insert(0, self.preferred_city)
         by_name = {city.name.casefold(): city for city in self.cities}
@@ -214,6 +225,10 @@ class BoxOfficeApp(App[None]):
             self.push_screen(HelpScreen(bindings.HELP_SECTIONS))
 
     async def action_quit(self) -> None:
+        await self.leave()
+
+    async def leave(self) -> None:
+        """Exit the app, releasing the hold in progress first."""
         await self.release_active_hold()
         if self._api is not None:
             await self._api.aclose()

@@ -47,6 +47,12 @@ class EmbeddedServer:
         self._process: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> str:
+        self._spawn()
+        await self._wait_ready()
+        return self.url
+
+    def _spawn(self) -> None:
+        """Start ``bms serve --demo``; Popen returns at once, so the event loop never waits."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "bmscli.main", "serve", "--demo", "--port", str(self.port)]
         with self.log_path.open("wb") as log:
@@ -60,8 +66,6 @@ class EmbeddedServer:
                 # stops the server cleanly instead of both dying half-way.
                 start_new_session=True,
             )
-        await self._wait_ready()
-        return self.url
 
     async def _wait_ready(self) -> None:
         process = self._process

@@ -17,6 +17,8 @@ APP = [
 # The kiosk's way out for staff: not shown in the footer or the customers' help screen.
 KIOSK_EXIT = Binding("ctrl+x", "staff_exit", "Staff exit", show=False, priority=True)
 
+START_OVER = Binding("escape", "start_over", "Start over", id="kiosk.start_over")
+
 BACK = Binding("escape", "back", "Back", id="back")
 
 BROWSE = [

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, cast
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from bmscli.tui.format import local_time
+from bmscli.tui.screens.movie import MovieScreen
+from bmscli.tui.screens.seats import SeatScreen
 from server.contracts.api import MovieOut, ShowOut
 
 if TYPE_CHECKING:
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 
 
 class BoxOfficeCommands(Provider):
-    """"Movie: Iron Tide" opens the movie; "Show: 18:30 Iron Tide · Powai IMAX" its seats."""
+    """ "Movie: Iron Tide" opens the movie; "Show: 18:30 Iron Tide · Powai IMAX" its seats."""
 
     async def startup(self) -> None:
         office = cast("BoxOfficeApp", self.app)
@@ -45,12 +47,11 @@ class BoxOfficeCommands(Provider):
         for text, help_text, target in self._commands:
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(self._open, target), text, help_text)
+                yield Hit(
+                    score, matcher.highlight(text), partial(self._open, target), text, help_text
+                )
 
     def _open(self, target: object) -> None:
-        from bmscli.tui.screens.movie import MovieScreen
-        from bmscli.tui.screens.seats import SeatScreen
-
         if isinstance(target, MovieOut):
             self.app.push_screen(MovieScreen(target))
         elif isinstance(target, ShowOut):

@@ -28,7 +28,7 @@ def local_time(moment: datetime, timezone: str) -> datetime:
 
 
 def day_name(day: date, today: date) -> str:
-    """"Today", "Tomorrow", else "Fri 27 Nov"."""
+    """ "Today", "Tomorrow", else "Fri 27 Nov"."""
     if day == today:
         return "Today"
     if day == today + timedelta(days=1):
@@ -44,7 +44,7 @@ def occupancy(show: ShowOut) -> float:
 
 
 def availability(show: ShowOut) -> Text:
-    """"142 of 320 free" with a word of warning when few are left."""
+    """ "142 of 320 free" with a word of warning when few are left."""
     text = Text(f"{show.seats_available} of {show.seats_total} free")
     if show.seats_available == 0:
         return Text("Sold out", style="bold red")

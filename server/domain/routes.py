@@ -12,6 +12,7 @@ from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from redis.asyncio import Redis
 
 from server.domain.accounts.controllers import AccountController, AuthController
+from server.domain.booking.controllers import booking_router
 from server.domain.catalog.controllers import catalog_router
 from server.domain.health.controllers import HealthController
 from server.domain.inventory import services as inventory
@@ -24,6 +25,7 @@ from server.domain.inventory.strategies import make_strategy
 from server.domain.live.admission import AdmissionController
 from server.domain.live.controllers import seat_feed
 from server.domain.live.feed import LiveFeed
+from server.domain.tickets.controllers import TicketController
 from server.infra.periodic import periodic
 from server.infra.state import Services
 
@@ -41,6 +43,8 @@ def handlers() -> list[Any]:
         GroupHoldController,
         seat_feed,
         AdmissionController,
+        booking_router,
+        TicketController,
     ]
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from server.clock import FrozenClock
 from server.db.models import Base
 from tests.factories import World, make_world
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture
-async def world(session: AsyncSession, clock) -> World:
+async def world(session: AsyncSession, clock: FrozenClock) -> World:
     return await make_world(
         session, starts_at=clock.now() + timedelta(days=2), layout="recliner-lounge-40"
     )
@@ -53,7 +54,7 @@ async def refused(engine: AsyncEngine, constraint: str, sql: str, params: dict[s
 
 
 async def insert_booking(
-    conn: AsyncConnection, show_id: uuid.UUID, user_id: uuid.UUID, clock
+    conn: AsyncConnection, show_id: uuid.UUID, user_id: uuid.UUID, clock: FrozenClock
 ) -> uuid.UUID:
     """A bare booking (and the hold it points at) with every amount zero."""
     hold_id = await conn.scalar(
@@ -76,7 +77,9 @@ async def insert_booking(
     )
 
 
-async def bookings(engine: AsyncEngine, show_id, user_id, clock, count: int) -> list[uuid.UUID]:
+async def bookings(
+    engine: AsyncEngine, show_id: uuid.UUID, user_id: uuid.UUID, clock: FrozenClock, count: int
+) -> list[uuid.UUID]:
     async with engine.begin() as conn:
         return [await insert_booking(conn, show_id, user_id, clock) for _ in range(count)]
 
@@ -85,6 +88,43 @@ INSERT_BOOKING_SEAT = (
     "INSERT INTO booking_seats (booking_id, seat_id, show_id, seat_type, price_minor, status)"
     " VALUES (:booking, :seat, :show, 'recliner', 60000, :status)"
 )
+
+
+INSERT_SHOW = (
+    "INSERT INTO shows (movie_id, screen_id, theater_id, starts_at, ends_at, cleaning_ends_at,"
+    " language, format, status, prices, version)"
+    " VALUES (:movie, :screen, :theater, :starts, :ends, :clean, 'English', '2D', :status,"
+    " '{}', 1)"
+)
+
+
+async def show_window(engine: AsyncEngine, show_id: uuid.UUID):
+    async with engine.connect() as conn:
+        return (
+            await conn.execute(
+                text("SELECT starts_at, ends_at, cleaning_ends_at FROM shows WHERE id = :id"),
+                {"id": show_id},
+            )
+        ).one()
+
+
+# The factory's movie runs 120 minutes and its theater cleans for 15 (the default).
+SHOW_MINUTES = 120
+CLEANING_MINUTES = 15
+
+
+def show_params(world: World, starts, **extra) -> dict[str, object]:
+    """A show of the factory's length and buffer on the world's screen."""
+    return {
+        "movie": world.movie_id,
+        "screen": world.screen_id,
+        "theater": world.theater_id,
+        "starts": starts,
+        "ends": starts + timedelta(minutes=SHOW_MINUTES),
+        "clean": starts + timedelta(minutes=SHOW_MINUTES + CLEANING_MINUTES),
+        "status": "SCHEDULED",
+        **extra,
+    }
 
 
 # --- one seat, one active booking per show ------------------------------------------------------
@@ -193,47 +233,18 @@ async def test_concurrent_sales_of_one_seat_let_exactly_one_commit(
 
 # --- shows never overlap on a screen ---------------------------------------------------------
 
-INSERT_SHOW = (
-    "INSERT INTO shows (movie_id, screen_id, theater_id, starts_at, ends_at, cleaning_ends_at,"
-    " language, format, status, prices, version)"
-    " VALUES (:movie, :screen, :theater, :starts, :ends, :clean, 'English', '2D', :status,"
-    " '{}', 1)"
-)
-
-
-async def show_window(engine: AsyncEngine, show_id: uuid.UUID):
-    async with engine.connect() as conn:
-        return (
-            await conn.execute(
-                text("SELECT starts_at, ends_at, cleaning_ends_at FROM shows WHERE id = :id"),
-                {"id": show_id},
-            )
-        ).one()
-
-
-def show_params(world: World, starts, *, minutes: int = 120, cleaning: int = 15, **extra):
-    return {
-        "movie": world.movie_id,
-        "screen": world.screen_id,
-        "theater": world.theater_id,
-        "starts": starts,
-        "ends": starts + timedelta(minutes=minutes),
-        "clean": starts + timedelta(minutes=minutes + cleaning),
-        "status": "SCHEDULED",
-        **extra,
-    }
-
 
 async def test_overlapping_shows_on_one_screen_are_refused(engine, world: World) -> None:
     window = await show_window(engine, world.show_id)
     assert window.cleaning_ends_at > window.ends_at, "the factory's theater has a cleaning buffer"
-    overlapping = {
-        "same start": window.starts_at,
-        "starts mid-show": window.starts_at + timedelta(minutes=30),
-        "starts in the cleaning buffer": window.ends_at + timedelta(minutes=1),
-        "ends just inside the start": window.starts_at - timedelta(minutes=134),
-    }
-    for starts in overlapping.values():
+    overlapping_starts = [
+        window.starts_at,  # the same slot
+        window.starts_at + timedelta(minutes=30),  # mid-show
+        window.ends_at + timedelta(minutes=1),  # while the screen is being cleaned
+        # a show whose own cleaning runs a minute into this one
+        window.starts_at - timedelta(minutes=SHOW_MINUTES + CLEANING_MINUTES - 1),
+    ]
+    for starts in overlapping_starts:
         await refused(engine, "no_overlap_on_screen", INSERT_SHOW, show_params(world, starts))
 
 
@@ -241,7 +252,7 @@ async def test_shows_touching_at_the_buffer_end_are_fine(engine, world: World) -
     window = await show_window(engine, world.show_id)
     # Ranges are half-open [start, cleaning end): back to back is not an overlap.
     await execute(engine, INSERT_SHOW, show_params(world, window.cleaning_ends_at))
-    before = window.starts_at - timedelta(minutes=135)
+    before = window.starts_at - timedelta(minutes=SHOW_MINUTES + CLEANING_MINUTES)
     await execute(engine, INSERT_SHOW, show_params(world, before))
 
 

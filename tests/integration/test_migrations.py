@@ -13,14 +13,16 @@ import sys
 import uuid
 from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import CheckConstraint, Connection, make_url, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from server.db.migrate import current_revision, downgrade, upgrade
 from server.db.models import Base
@@ -33,14 +35,21 @@ BMS_TABLES = set(Base.metadata.tables)
 BMS_SEQUENCES = {"seat_events_seq", "lock_fence_seq"}
 
 
-async def admin(backend: Backend, statement: str) -> None:
-    """CREATE/DROP DATABASE cannot run inside a transaction: use an AUTOCOMMIT connection."""
-    engine = create_async_engine(backend.database_url, isolation_level="AUTOCOMMIT")
+@asynccontextmanager
+async def connected(url: str, **options: Any) -> AsyncIterator[AsyncConnection]:
+    """One connection on a short-lived engine (each test database gets its own)."""
+    engine = create_async_engine(url, **options)
     try:
         async with engine.connect() as conn:
-            await conn.execute(text(statement))
+            yield conn
     finally:
         await engine.dispose()
+
+
+async def admin(backend: Backend, statement: str) -> None:
+    """CREATE/DROP DATABASE cannot run inside a transaction: use an AUTOCOMMIT connection."""
+    async with connected(backend.database_url, isolation_level="AUTOCOMMIT") as conn:
+        await conn.execute(text(statement))
 
 
 @pytest.fixture
@@ -54,27 +63,22 @@ async def fresh_url(backend: Backend) -> AsyncIterator[str]:
 
 async def schema_objects(url: str) -> tuple[set[str], set[str]]:
     """The tables and sequences in the public schema (alembic's own table left out)."""
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            tables = await conn.scalars(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-                    " AND tablename <> 'alembic_version'"
-                )
+    async with connected(url) as conn:
+        tables = await conn.scalars(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                " AND tablename <> 'alembic_version'"
             )
-            table_names = set(tables)
-            sequences = await conn.scalars(
-                text(
-                    "SELECT sequence_name FROM information_schema.sequences"
-                    " WHERE sequence_schema = 'public'"
-                )
+        )
+        table_names = set(tables)
+        sequences = await conn.scalars(
+            text(
+                "SELECT sequence_name FROM information_schema.sequences"
+                " WHERE sequence_schema = 'public'"
             )
-            # Sequences owned by a BIGSERIAL column come and go with their table.
-            standalone = {name for name in sequences if not name.endswith("_id_seq")}
-            return table_names, standalone
-    finally:
-        await engine.dispose()
+        )
+        # Sequences owned by a BIGSERIAL column come and go with their table.
+        return table_names, {name for name in sequences if not name.endswith("_id_seq")}
 
 
 async def test_upgrade_downgrade_upgrade(fresh_url: str) -> None:
@@ -98,12 +102,8 @@ def model_differences(connection: Connection) -> list[object]:
 
 
 async def differences_in(url: str) -> list[object]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(model_differences)
-    finally:
-        await engine.dispose()
+    async with connected(url) as conn:
+        return await conn.run_sync(model_differences)
 
 
 async def test_models_match_the_migrated_schema(backend: Backend) -> None:
@@ -114,12 +114,9 @@ async def test_models_match_the_migrated_schema(backend: Backend) -> None:
 
 async def test_the_comparison_notices_drift(fresh_url: str) -> None:
     await upgrade(fresh_url)
-    engine = create_async_engine(fresh_url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP INDEX ix_bookings_user"))
-    finally:
-        await engine.dispose()
+    async with connected(fresh_url) as conn:
+        await conn.execute(text("DROP INDEX ix_bookings_user"))
+        await conn.commit()
     (drift,) = await differences_in(fresh_url)
     assert drift[0] == "add_index" and drift[1].name == "ix_bookings_user"
 
@@ -136,20 +133,16 @@ def named_constraints() -> set[tuple[str, str, str]]:
 
 async def test_checks_and_exclusions_match_the_models(backend: Backend) -> None:
     """Autogenerate does not compare CHECK or EXCLUDE constraints, so compare them by name."""
-    engine = create_async_engine(backend.database_url)
-    try:
-        async with engine.connect() as conn:
-            rows = await conn.execute(
-                text(
-                    "SELECT rel.relname, con.conname, con.contype::text AS contype FROM pg_constraint con"
-                    " JOIN pg_class rel ON rel.oid = con.conrelid"
-                    " JOIN pg_namespace ns ON ns.oid = rel.relnamespace"
-                    " WHERE ns.nspname = 'public' AND con.contype IN ('c', 'x')"
-                )
+    async with connected(backend.database_url) as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT rel.relname, con.conname, con.contype::text AS contype"
+                " FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid"
+                " JOIN pg_namespace ns ON ns.oid = rel.relnamespace"
+                " WHERE ns.nspname = 'public' AND con.contype IN ('c', 'x')"
             )
-            in_database = {(row.relname, row.conname, row.contype) for row in rows}
-    finally:
-        await engine.dispose()
+        )
+        in_database = {(row.relname, row.conname, row.contype) for row in rows}
     assert in_database == named_constraints()
 
 
@@ -172,12 +165,8 @@ async def test_concurrent_upgrades_both_succeed(fresh_url: str) -> None:
         assert process.returncode == 0, stderr.decode()
     assert await current_revision(fresh_url) == HEAD
     assert await schema_objects(fresh_url) == (BMS_TABLES, BMS_SEQUENCES)
-    engine = create_async_engine(fresh_url)
-    try:
-        async with engine.connect() as conn:
-            versions = (await conn.scalars(text("SELECT version_num FROM alembic_version"))).all()
-    finally:
-        await engine.dispose()
+    async with connected(fresh_url) as conn:
+        versions = (await conn.scalars(text("SELECT version_num FROM alembic_version"))).all()
     assert versions == [HEAD]
 
 
@@ -205,19 +194,17 @@ async def test_bms_db_commands(backend: Backend, fresh_url: str, tmp_path: Path)
     assert await schema_objects(fresh_url) == (set(), set())
 
     assert f"database at revision {HEAD}" in await asyncio.to_thread(run, "upgrade")
-    engine = create_async_engine(fresh_url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "INSERT INTO cities (name, country, timezone, currency, tax_rate_bp)"
-                    " VALUES ('Doomed', 'IN', 'Asia/Kolkata', 'INR', 0)"
-                )
+    async with connected(fresh_url) as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO cities (name, country, timezone, currency, tax_rate_bp)"
+                " VALUES ('Doomed', 'IN', 'Asia/Kolkata', 'INR', 0)"
             )
-        assert "database reset" in await asyncio.to_thread(run, "reset", "--yes")
-        async with engine.connect() as conn:
-            assert await conn.scalar(text("SELECT count(*) FROM cities")) == 0
-    finally:
-        await engine.dispose()
+        )
+        await conn.commit()
+    # reset says what it did but not the revision it left, so ask the database.
+    assert "database reset" in await asyncio.to_thread(run, "reset", "--yes")
+    async with connected(fresh_url) as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM cities")) == 0
     assert await current_revision(fresh_url) == HEAD
     assert await schema_objects(fresh_url) == (BMS_TABLES, BMS_SEQUENCES)

@@ -72,7 +72,9 @@ class BrowseScreen(BoxOfficeScreen):
         with Horizontal(id="filters"):
             yield Select[str]((), prompt="Any language", id="language")
             yield Select[str]((), prompt="Any genre", id="genre")
-            yield Select[str](((f.value, f.value) for f in ScreenFormat), prompt="Any format", id="format")
+            yield Select[str](
+                ((f.value, f.value) for f in ScreenFormat), prompt="Any format", id="format"
+            )
             yield Select[date]((), prompt="Any day", id="day")
             yield Select[str](SORTS, allow_blank=False, value=SORTS[0][1], id="sort")
         yield Tabs(
@@ -99,7 +101,9 @@ class BrowseScreen(BoxOfficeScreen):
             office.cities, office.theaters = cities, theaters
         office.city = office.city or office.choose_home_city()
         if office.city is None:
-            self.notify("This server has no cities yet; an admin adds them first.", severity="error")
+            self.notify(
+                "This server has no cities yet; an admin adds them first.", severity="error"
+            )
             return
         city_select = self.query_one("#city", Select)
         with self.prevent(Select.Changed):
@@ -143,7 +147,9 @@ class BrowseScreen(BoxOfficeScreen):
 
     async def _playing_on(self, day: date, movies: list[MovieOut]) -> list[MovieOut]:
         assert self.office.city is not None
-        shows = await self.office.request(self.office.api.shows(city=self.office.city.name, date=day))
+        shows = await self.office.request(
+            self.office.api.shows(city=self.office.city.name, date=day)
+        )
         playing = {show.movie_id for show in shows or []}
         return [movie for movie in movies if movie.movie_id in playing]
 

@@ -34,7 +34,9 @@ class HelpScreen(ModalScreen[None]):
             if binding.description in seen:
                 continue  # a second key for the same thing, e.g. "?" besides F1
             seen.add(binding.description)
-            keys = " / ".join(self.app.get_key_display(Binding(key, "")) for key in binding.key.split(","))
+            keys = " / ".join(
+                self.app.get_key_display(Binding(key, "")) for key in binding.key.split(",")
+            )
             table.add_row(keys, binding.description)
         return table
 

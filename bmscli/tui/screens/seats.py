@@ -33,6 +33,8 @@ from bmscli.tui.widgets.seat_map import SeatMap
 from server.contracts.api import HoldOut, SeatMapOut, ShowOut
 
 DEFAULT_PARTY = "2"
+CHOOSING_ACTIONS = frozenset({"best_available", "hold", "clear", "accessible"})
+HELD_ACTIONS = frozenset({"release"})
 
 
 class SeatScreen(BoxOfficeScreen):
@@ -53,21 +55,23 @@ class SeatScreen(BoxOfficeScreen):
         self.hold = hold
         self.live = live
         self._hold_key = str(uuid.uuid4())
+        self.seat_map = SeatMap(id="seat-map")
+        self.legend = Legend(id="legend")
 
     def compose_body(self) -> ComposeResult:
         yield Static(self._show_line(), id="show-line")
-        yield SeatMap(id="seat-map")
-        yield Legend(id="legend")
+        yield self.seat_map
+        yield self.legend
         with Horizontal(id="seat-bar"):
             yield Static(id="cursor-info")
             yield Static("Choose seats: arrows and space, or b for the best", id="selection-info")
-            yield Button("Best seats", id="best", compact=True)
-            yield Button("Hold seats", variant="primary", id="hold", compact=True)
-            yield Button("Release", variant="error", id="release", compact=True)
-
-    @property
-    def seat_map(self) -> SeatMap:
-        return self.query_one(SeatMap)
+            yield Button("Best seats", id="best", compact=not self.office.LARGE_CONTROLS)
+            yield Button(
+                "Hold seats", variant="primary", id="hold", compact=not self.office.LARGE_CONTROLS
+            )
+            yield Button(
+                "Release", variant="error", id="release", compact=not self.office.LARGE_CONTROLS
+            )
 
     def on_mount(self) -> None:
         self.seat_map.focus()
@@ -108,7 +112,7 @@ class SeatScreen(BoxOfficeScreen):
     def show_seatmap(self, seatmap: SeatMapOut) -> None:
         self.seatmap = seatmap
         self.seat_map.load(seatmap)
-        self.query_one(Legend).load(seatmap)
+        self.legend.load(seatmap)
 
     # -- choosing -------------------------------------------------------------------------
 
@@ -153,8 +157,6 @@ class SeatScreen(BoxOfficeScreen):
 
     @on(Button.Pressed, "#best")
     def action_best_available(self) -> None:
-        if self._refuse_while_held():
-            return
         self.app.push_screen(
             Prompt("How many seats together?", value=DEFAULT_PARTY, max_length=2),
             self._best_for,
@@ -181,12 +183,9 @@ class SeatScreen(BoxOfficeScreen):
             )
 
     def action_clear(self) -> None:
-        if not self._refuse_while_held():
-            self.seat_map.clear_selection()
+        self.seat_map.clear_selection()
 
     def action_accessible(self) -> None:
-        if self._refuse_while_held():
-            return
         seat_map = self.seat_map
         seat_map.allow_accessible = not seat_map.allow_accessible
         if seat_map.allow_accessible:
@@ -198,8 +197,6 @@ class SeatScreen(BoxOfficeScreen):
 
     @on(Button.Pressed, "#hold")
     def action_hold(self) -> None:
-        if self._refuse_while_held():
-            return
         seat_ids = self.seat_map.selected_ids
         if not seat_ids:
             self.notify(
@@ -275,9 +272,6 @@ class SeatScreen(BoxOfficeScreen):
 
     @on(Button.Pressed, "#release")
     def action_release(self) -> None:
-        if self.hold is None:
-            self.notify("No seats are held.", severity="warning")
-            return
         self.release()
 
     @work(exclusive=True, group="hold")
@@ -296,24 +290,29 @@ class SeatScreen(BoxOfficeScreen):
         self.seat_map.focus()
 
     def action_back(self) -> None:
+        self.workers.cancel_group(self, "live")  # no more seat changes for a closing map
         if self.hold is not None:
             self.office.release_in_background()
         self.dismiss()
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _refuse_while_held(self) -> bool:
-        if self.hold is not None:
-            self.notify("These seats are held: release them (r) to choose again.", severity="warning")
-        return self.hold is not None
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While seats are held they are fixed: only releasing (or leaving) is offered."""
+        if action in HELD_ACTIONS:
+            return self.hold is not None
+        if action in CHOOSING_ACTIONS:
+            return self.hold is None
+        return True
 
     def _update_buttons(self) -> None:
         held = self.hold is not None
         chosen = bool(self.seat_map.selected_ids)
-        self.query_one("#best", Button).disabled = held
-        self.query_one("#hold", Button).disabled = held or not chosen
-        self.query_one("#release", Button).display = held
+        self.query_one("#best", Button).display = not held
         self.query_one("#hold", Button).display = not held
+        self.query_one("#hold", Button).disabled = not chosen
+        self.query_one("#release", Button).display = held
+        self.refresh_bindings()
 
     @property
     def _currency(self) -> str:

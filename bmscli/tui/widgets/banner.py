@@ -14,6 +14,4 @@ class ConnectionBanner(Static):
     def _show(self, reason: str | None) -> None:
         self.set_class(reason is not None, "-offline")
         if reason is not None:
-            self.update(
-                f"⚠  {reason}  Reconnecting automatically; nothing you chose is lost."
-            )
+            self.update(f"⚠  {reason}  Reconnecting automatically; nothing you chose is lost.")

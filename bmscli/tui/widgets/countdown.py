@@ -14,7 +14,7 @@ URGENT_SECONDS = 60
 
 
 class Countdown(Static):
-    """"Seats held for 09:41"; turns urgent in the last minute, posts ``Expired`` at zero.
+    """ "Seats held for 09:41"; turns urgent in the last minute, posts ``Expired`` at zero.
 
     ``now`` is the clock to count with (the app's), so a fixed clock gives a still picture.
     """

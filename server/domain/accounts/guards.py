@@ -7,6 +7,7 @@ from litestar.datastructures import State
 
 from server.contracts.enums import Role
 from server.domain.accounts.principal import Principal
+from server.domain.accounts.security import token_digest
 from server.domain.accounts.services import resolve
 from server.domain.errors import Forbidden, Unauthorized
 from server.infra.state import Services
@@ -21,8 +22,10 @@ async def provide_principal(request: Request[object, object, State]) -> Principa
             "session (POST /api/v1/auth/guest), then send 'Authorization: Bearer <token>'."
         )
     services: Services = request.app.state.services
-    async with services.sessions() as session:
-        principal = await resolve(session, services.clock, services.tokens, token.strip())
+    principal = services.tokens.get(token_digest(token.strip()))
+    if principal is None:  # only a cache miss costs a database session
+        async with services.sessions() as session:
+            principal = await resolve(session, services.clock, services.tokens, token.strip())
     request.state.principal = principal
     return principal
 

@@ -93,7 +93,7 @@ def _free(row: SeatRow, target: HoldTarget) -> bool:
 # lock wait, so a seat taken meanwhile simply drops out and the hold is refused.
 _TAKE = f"""
 WITH locked AS (
-    SELECT ss.seat_id FROM show_seats ss {{versions_join}}
+    SELECT ss.seat_id, ss.status AS old_status FROM show_seats ss {{versions_join}}
      WHERE ss.show_id = :show AND ss.seat_id = ANY(CAST(:seats AS uuid[]))
        AND {FREE} AND {SELLABLE} {{extra}}
      ORDER BY ss.seat_id
@@ -125,8 +125,9 @@ WITH locked AS (
 ), history AS (
     INSERT INTO seat_transitions (show_id, seat_id, from_status, to_status, at, actor_id,
                                   reason, hold_id)
-    SELECT :show, t.seat_id, 'AVAILABLE', 'BLOCKED', :now, :buyer, :reason, :hold
-      FROM taken t
+    -- from BLOCKED when this hold took over a seat whose previous hold had expired
+    SELECT :show, t.seat_id, l.old_status, 'BLOCKED', :now, :buyer, :reason, :hold
+      FROM taken t JOIN locked l ON l.seat_id = t.seat_id
     RETURNING seat_id
 )
 SELECT t.seat_id, t.version, (SELECT nextval('seat_events_seq')) AS sequence, true AS ok,

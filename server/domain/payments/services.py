@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -74,8 +75,11 @@ class Charge:
     auth_ref: str | None = None
     capture_ref: str | None = None
     failure: str | None = None
+    # The gateway's reason code when it declined (declined, insufficient_funds, …).
+    decline_code: str | None = None
     change_minor: int | None = None
     captured_at: datetime | None = None
+    payment_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
     @property
     def reference(self) -> str | None:
@@ -261,7 +265,9 @@ async def _step(
         else:
             auth_ref = charge.auth_ref or ""
             result = await with_retries(
-                services, plan.gateway, lambda: plan.gateway.capture(auth_ref, charge.key("capture"))
+                services,
+                plan.gateway,
+                lambda: plan.gateway.capture(auth_ref, charge.key("capture")),
             )
     except Unavailable as down:
         charge.status, charge.failure = PaymentStatus.FAILED, down.detail
@@ -270,7 +276,7 @@ async def _step(
     if result.approved:
         _record(charge, operation, result, services.clock.now())
         return
-    charge.failure = result.message
+    charge.failure, charge.decline_code = result.message, result.code
     if operation == "authorize":
         charge.status = PaymentStatus.FAILED
     # A failed capture leaves the part AUTHORIZED, so unwinding voids it with the others.

@@ -120,10 +120,8 @@ def covered_seats(coupon: CouponTerms, seats: Sequence[SeatPrice]) -> list[SeatP
 
 def coupon_discount(coupon: CouponTerms, seats: Sequence[SeatPrice]) -> int:
     base = sum(seat.price_minor for seat in covered_seats(coupon, seats))
-    if coupon.kind == "percent":
-        discount = round_half_up(base * coupon.value, 100)
-    else:
-        discount = coupon.value
+    percent = coupon.kind == "percent"
+    discount = round_half_up(base * coupon.value, 100) if percent else coupon.value
     if coupon.max_discount_minor is not None:
         discount = min(discount, coupon.max_discount_minor)
     return min(discount, base)

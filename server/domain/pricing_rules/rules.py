@@ -136,7 +136,9 @@ def parse_condition(raw: Mapping[str, Any]) -> dict[str, Any]:
     fix. Only the fields of the condition's kind may be given."""
     kind = raw.get("kind")
     if kind not in CONDITION_KINDS:
-        raise ValueError(f"condition kind {kind!r} is unknown; use one of {', '.join(CONDITION_KINDS)}")
+        raise ValueError(
+            f"condition kind {kind!r} is unknown; use one of {', '.join(CONDITION_KINDS)}"
+        )
     given = {key: value for key, value in raw.items() if value is not None and key != "kind"}
     parser = _PARSERS[kind]
     condition = parser(given)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import uuid
 from dataclasses import dataclass
@@ -43,9 +44,16 @@ class LockStrategy(Protocol):
     async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult: ...
 
 
+@functools.cache
+def isolated(engine: AsyncEngine, level: str) -> AsyncEngine:
+    """The engine at an isolation level (cached: building an engine with options costs more
+    than the statement it then runs)."""
+    return engine.execution_options(isolation_level=level)
+
+
 def autocommit(engine: AsyncEngine) -> AsyncEngine:
     """Each statement commits by itself: the single-statement take needs no BEGIN/COMMIT trips."""
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return isolated(engine, "AUTOCOMMIT")
 
 
 def completed(result: TakeResult) -> HoldResult | None:

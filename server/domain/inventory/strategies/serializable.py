@@ -17,6 +17,7 @@ from server.domain.inventory.strategies.base import (
     SeatsUnavailable,
     backoff,
     completed,
+    isolated,
     refusal,
 )
 from server.domain.inventory.strategies.pessimistic import sqlstate
@@ -29,7 +30,7 @@ class SerializableStrategy:
     name = "serializable"
 
     async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult:
-        serializable = engine.execution_options(isolation_level="SERIALIZABLE")
+        serializable = isolated(engine, "SERIALIZABLE")
         for attempt in range(MAX_ATTEMPTS):
             try:
                 async with serializable.begin() as conn:

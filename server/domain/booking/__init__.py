@@ -1,0 +1,1 @@
+"""Checkout: quotes for holds, bookings with (split) payments, reading bookings back."""

@@ -1,0 +1,458 @@
+"""SQL for bookings: the confirmation transaction's statements, payment and refund records,
+reading a booking back, and the ticket row check-in locks."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.db.models import (
+    AuditEntry,
+    Booking,
+    BookingSeat,
+    City,
+    Coupon,
+    CouponRedemption,
+    LoyaltyEntry,
+    Movie,
+    OutboxEvent,
+    Payment,
+    Seat,
+    Show,
+    SnackOrder,
+    Theater,
+    Ticket,
+    WalletEntry,
+)
+
+# -- the confirmation transaction ----------------------------------------------------------
+
+
+async def insert_booking(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(insert(Booking).values(**values))
+
+
+# All or nothing, in one statement: book every seat of the hold, whether the hold is still
+# valid (its seats are BLOCKED by it) or expired but its seats are still free (the re-hold),
+# locking the rows in seat order like every hold does. Writes the booking's seats at their
+# hold prices, the transitions, and converts the hold. Nothing is written unless every seat
+# could be booked; the partial unique index on booking_seats is the last guard.
+_BOOK_SEATS = """
+WITH wanted AS (
+    SELECT seat_id, seat_type, price_minor FROM hold_seats WHERE hold_id = :hold
+), locked AS (
+    SELECT ss.seat_id, ss.status AS was,
+           NOT (ss.status = 'BLOCKED' AND ss.hold_id = :hold AND ss.held_until > :now) AS reheld
+      FROM show_seats ss JOIN wanted w ON w.seat_id = ss.seat_id
+     WHERE ss.show_id = :show
+       AND ((ss.status = 'BLOCKED' AND ss.hold_id = :hold)
+            OR ((ss.status = 'AVAILABLE' OR (ss.status = 'BLOCKED' AND ss.held_until <= :now))
+                AND (NOT ss.accessible_only OR :accessible)))
+     ORDER BY ss.seat_id
+       FOR UPDATE OF ss
+), complete AS (
+    SELECT count(*) = (SELECT count(*) FROM wanted) AS ok FROM locked
+), booked AS (
+    UPDATE show_seats ss
+       SET status = 'BOOKED', booking_id = :booking, hold_id = NULL, held_until = NULL,
+           version = ss.version + 1
+      FROM locked
+     WHERE ss.show_id = :show AND ss.seat_id = locked.seat_id AND (SELECT ok FROM complete)
+    RETURNING ss.seat_id, ss.version, locked.was, locked.reheld
+), sold AS (
+    INSERT INTO booking_seats (booking_id, seat_id, show_id, seat_type, price_minor, status)
+    SELECT :booking, w.seat_id, :show, w.seat_type, w.price_minor, 'ACTIVE'
+      FROM booked b JOIN wanted w ON w.seat_id = b.seat_id
+    RETURNING seat_id
+), history AS (
+    INSERT INTO seat_transitions (show_id, seat_id, from_status, to_status, at, actor_id,
+                                  reason, hold_id, booking_id)
+    SELECT :show, b.seat_id, b.was, 'BOOKED', :now, :actor,
+           CASE WHEN b.reheld THEN 'booked after hold expired' ELSE 'booked' END,
+           :hold, :booking
+      FROM booked b
+    RETURNING seat_id
+), converted AS (
+    UPDATE holds SET status = 'CONVERTED', ended_at = :now
+     WHERE id = :hold AND (SELECT ok FROM complete)
+    RETURNING id
+)
+SELECT b.seat_id, b.version, b.reheld, (SELECT nextval('seat_events_seq')) AS sequence
+  FROM booked b
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class BookedSeats:
+    seats: list[tuple[uuid.UUID, int]]  # (seat id, new version), for the live feed
+    sequence: int
+    reheld: bool  # the hold had expired and its seats were taken again
+
+
+async def book_seats(
+    conn: AsyncConnection,
+    *,
+    hold_id: uuid.UUID,
+    show_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    actor_id: uuid.UUID,
+    accessible: bool,
+    now: datetime,
+) -> BookedSeats | None:
+    """Book the hold's seats, or None (nothing written) when any of them is gone."""
+    rows = (
+        await conn.execute(
+            text(_BOOK_SEATS),
+            {
+                "hold": hold_id,
+                "show": show_id,
+                "booking": booking_id,
+                "actor": actor_id,
+                "accessible": accessible,
+                "now": now,
+            },
+        )
+    ).all()
+    if not rows:
+        return None
+    return BookedSeats(
+        seats=[(row.seat_id, row.version) for row in rows],
+        sequence=int(rows[0].sequence),
+        reheld=any(row.reheld for row in rows),
+    )
+
+
+async def use_coupon(conn: AsyncConnection, coupon_id: uuid.UUID) -> bool:
+    """Count one more use, unless that would pass the limit. The row lock this takes lasts to
+    the end of the transaction, so concurrent redemptions of one coupon queue up behind it
+    and the per-user count read after it is exact."""
+    result = await conn.execute(
+        text(
+            "UPDATE coupons SET used_count = used_count + 1 WHERE id = :coupon"
+            " AND (total_limit IS NULL OR used_count < total_limit) RETURNING id"
+        ),
+        {"coupon": coupon_id},
+    )
+    return result.first() is not None
+
+
+async def redemptions_by_user(
+    conn: AsyncConnection, coupon_id: uuid.UUID, user_id: uuid.UUID
+) -> int:
+    count = await conn.scalar(
+        text(
+            "SELECT count(*) FROM coupon_redemptions WHERE coupon_id = :coupon"
+            " AND user_id = :user AND reversed_at IS NULL"
+        ),
+        {"coupon": coupon_id, "user": user_id},
+    )
+    return int(count or 0)
+
+
+async def insert_redemption(
+    conn: AsyncConnection,
+    *,
+    coupon_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    user_id: uuid.UUID,
+    discount_minor: int,
+) -> None:
+    await conn.execute(
+        insert(CouponRedemption).values(
+            coupon_id=coupon_id,
+            booking_id=booking_id,
+            user_id=user_id,
+            discount_minor=discount_minor,
+        )
+    )
+
+
+async def move_points(
+    conn: AsyncConnection,
+    user_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    code: str,
+    *,
+    redeemed: int,
+    earned: int,
+) -> bool:
+    """Take redeemed points and add earned ones, with ledger rows; False (nothing written)
+    when the user no longer has the points to redeem."""
+    changed = await conn.execute(
+        text(
+            "UPDATE users SET loyalty_points = loyalty_points - :redeemed + :earned"
+            " WHERE id = :user AND loyalty_points >= :redeemed RETURNING id"
+        ),
+        {"user": user_id, "redeemed": redeemed, "earned": earned},
+    )
+    if changed.first() is None:
+        return False
+    entries = [
+        {"user_id": user_id, "points": points, "reason": f"{why} {code}", "booking_id": booking_id}
+        for points, why in ((-redeemed, "redeemed on"), (earned, "earned on"))
+        if points
+    ]
+    await conn.execute(insert(LoyaltyEntry), entries)
+    return True
+
+
+async def wallet_balance(conn: AsyncConnection, user_id: uuid.UUID) -> int:
+    balance = await conn.scalar(
+        text("SELECT wallet_balance_minor FROM users WHERE id = :user"), {"user": user_id}
+    )
+    return int(balance or 0)
+
+
+async def debit_wallet(
+    conn: AsyncConnection, user_id: uuid.UUID, booking_id: uuid.UUID, code: str, amount: int
+) -> bool:
+    """Debit the wallet with a ledger row; False (nothing written) if the balance is short."""
+    changed = await conn.execute(
+        text(
+            "UPDATE users SET wallet_balance_minor = wallet_balance_minor - :amount"
+            " WHERE id = :user AND wallet_balance_minor >= :amount RETURNING id"
+        ),
+        {"user": user_id, "amount": amount},
+    )
+    if changed.first() is None:
+        return False
+    await conn.execute(
+        insert(WalletEntry).values(
+            user_id=user_id, amount_minor=-amount, reason=f"booking {code}", booking_id=booking_id
+        )
+    )
+    return True
+
+
+async def insert_snack_order(
+    conn: AsyncConnection,
+    booking_id: uuid.UUID,
+    pickup_code: str,
+    lines: list[dict[str, Any]],
+    total_minor: int,
+) -> None:
+    await conn.execute(
+        insert(SnackOrder).values(
+            booking_id=booking_id, pickup_code=pickup_code, lines=lines, total_minor=total_minor
+        )
+    )
+
+
+async def insert_ticket(
+    conn: AsyncConnection, booking_id: uuid.UUID, payload: str, issued_at: datetime
+) -> None:
+    await conn.execute(
+        insert(Ticket).values(booking_id=booking_id, payload=payload, issued_at=issued_at)
+    )
+
+
+async def insert_outbox(conn: AsyncConnection, topic: str, payload: dict[str, Any]) -> None:
+    await conn.execute(insert(OutboxEvent).values(topic=topic, payload=payload))
+
+
+async def insert_payments(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Payment records; a row whose idempotency key is already recorded is kept as it was."""
+    if rows:
+        statement = pg_insert(Payment).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        await conn.execute(statement, list(rows))
+
+
+async def insert_audit(
+    conn: AsyncConnection,
+    *,
+    actor_id: uuid.UUID,
+    action: str,
+    entity: str,
+    entity_id: str,
+    detail: dict[str, Any],
+) -> None:
+    await conn.execute(
+        insert(AuditEntry).values(
+            actor_id=actor_id, action=action, entity=entity, entity_id=entity_id, detail=detail
+        )
+    )
+
+
+# -- reading a booking back ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BookingHead:
+    """A booking's own columns plus what a reader wants to know about its show."""
+
+    booking_id: uuid.UUID
+    code: str
+    status: str
+    user_id: uuid.UUID
+    show_id: uuid.UUID
+    theater_id: uuid.UUID
+    movie_title: str
+    theater_name: str
+    starts_at: datetime
+    timezone: str
+    channel: str
+    currency: str
+    amounts: dict[str, int]
+    coupon_code: str | None
+    review_reason: str | None
+    contact_email: str | None
+    contact_phone: str | None
+    confirmed_at: datetime | None
+
+
+AMOUNT_FIELDS = (
+    "seats_minor",
+    "convenience_fee_minor",
+    "tax_minor",
+    "snacks_minor",
+    "discount_minor",
+    "loyalty_minor",
+    "total_minor",
+    "refunded_minor",
+)
+
+
+async def booking_head(conn: AsyncConnection, code: str) -> BookingHead | None:
+    booking = Booking.__table__.c
+    query = (
+        select(
+            booking.id.label("booking_id"),
+            booking.code,
+            booking.status,
+            booking.user_id,
+            booking.show_id,
+            Show.theater_id,
+            Movie.title.label("movie_title"),
+            Theater.name.label("theater_name"),
+            Show.starts_at,
+            City.timezone,
+            booking.channel,
+            booking.currency,
+            *(booking[name] for name in AMOUNT_FIELDS),
+            Coupon.code.label("coupon_code"),
+            booking.review_reason,
+            booking.contact_email,
+            booking.contact_phone,
+            booking.confirmed_at,
+        )
+        .join(Show, Show.id == booking.show_id)
+        .join(Movie, Movie.id == Show.movie_id)
+        .join(Theater, Theater.id == Show.theater_id)
+        .join(City, City.id == Theater.city_id)
+        .outerjoin(Coupon, Coupon.id == booking.coupon_id)
+        .where(booking.code == code.strip().upper())
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    values = dict(row._mapping)
+    amounts = {name: int(values.pop(name)) for name in AMOUNT_FIELDS}
+    return BookingHead(**values, amounts=amounts)
+
+
+async def booking_seats(conn: AsyncConnection, booking_id: uuid.UUID) -> list[Any]:
+    query = (
+        select(
+            BookingSeat.seat_id,
+            Seat.label,
+            BookingSeat.seat_type,
+            BookingSeat.price_minor,
+            BookingSeat.status,
+        )
+        .join(Seat, Seat.id == BookingSeat.seat_id)
+        .where(BookingSeat.booking_id == booking_id)
+        .order_by(Seat.y, Seat.x)
+    )
+    return list(await conn.execute(query))
+
+
+async def payments_of(conn: AsyncConnection, booking_id: uuid.UUID) -> list[Any]:
+    query = (
+        select(Payment).where(Payment.booking_id == booking_id).order_by(Payment.idempotency_key)
+    )
+    return list(await conn.execute(query))
+
+
+async def extras_of(conn: AsyncConnection, booking_id: uuid.UUID) -> Any:
+    """The ticket, snack order and points earned of a booking, in one row (fields may be
+    NULL)."""
+    query = (
+        select(
+            Ticket.payload,
+            Ticket.checked_in_at,
+            Ticket.checkin_location,
+            SnackOrder.pickup_code,
+            SnackOrder.lines,
+            select(LoyaltyEntry.points)
+            .where(LoyaltyEntry.booking_id == booking_id, LoyaltyEntry.points > 0)
+            .scalar_subquery()
+            .label("points_earned"),
+        )
+        .select_from(Booking)
+        .outerjoin(Ticket, Ticket.booking_id == Booking.id)
+        .outerjoin(SnackOrder, SnackOrder.booking_id == Booking.id)
+        .where(Booking.id == booking_id)
+    )
+    return (await conn.execute(query)).one()
+
+
+# -- check-in --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    ticket_id: uuid.UUID
+    payload: str
+    checked_in_at: datetime | None
+    checkin_location: str | None
+    booking_status: str
+    theater_id: uuid.UUID
+    timezone: str
+
+
+async def lock_ticket(conn: AsyncConnection, code: str) -> TicketRow | None:
+    """The ticket of a booking, locked until the transaction ends, so two scans of one ticket
+    at two doors take turns and only the first admits."""
+    row = (
+        await conn.execute(
+            text(
+                """
+                SELECT tk.id, tk.payload, tk.checked_in_at, tk.checkin_location, b.status,
+                       sh.theater_id, c.timezone
+                  FROM tickets tk
+                  JOIN bookings b ON b.id = tk.booking_id
+                  JOIN shows sh ON sh.id = b.show_id
+                  JOIN theaters t ON t.id = sh.theater_id
+                  JOIN cities c ON c.id = t.city_id
+                 WHERE b.code = :code
+                   FOR UPDATE OF tk
+                """
+            ),
+            {"code": code},
+        )
+    ).first()
+    return TicketRow(*row) if row else None
+
+
+async def mark_checked_in(
+    conn: AsyncConnection,
+    ticket_id: uuid.UUID,
+    *,
+    at: datetime,
+    by: uuid.UUID,
+    location: str | None,
+) -> None:
+    await conn.execute(
+        text(
+            "UPDATE tickets SET checked_in_at = :at, checked_in_by = :by,"
+            " checkin_location = :location WHERE id = :ticket"
+        ),
+        {"ticket": ticket_id, "at": at, "by": by, "location": location},
+    )

@@ -1,0 +1,892 @@
+"""Checkout: price a hold, take the payment, confirm the booking in one transaction, read it.
+
+``book`` runs four stages, each usable on its own (tests drive them one by one):
+
+1. ``price_hold``: the hold must be live and the caller's; the breakdown comes from the same
+   pricing function the quote uses, so the quote and the charge always agree.
+2. ``plan_parts`` and ``assess_risk``: payment parts checked, cards tokenized, fraud rules.
+3. ``take_payment``: authorize every part, capture every part; any failure unwinds the others
+   and answers 402 (or 503 when a gateway is down), with the attempt recorded.
+4. ``confirm``: one transaction books the seats (re-holding them when the hold expired during
+   payment but they are still free), writes the booking, payments, coupon, points, wallet,
+   snacks, ticket and outbox event. If it cannot, the captured money is refunded and the
+   answer says so.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.contracts.checkout import (
+    Amounts,
+    BookedSeat,
+    BookingOut,
+    BookingRequest,
+    PaymentOut,
+    QuoteOut,
+    QuoteRequest,
+    SeatLine,
+    SnackChoice,
+    SnackLine,
+)
+from server.contracts.enums import BookingStatus, HoldStatus, PaymentStatus, SeatStatus, ShowStatus
+from server.domain.accounts.principal import Principal
+from server.domain.booking import queries
+from server.domain.booking.queries import BookingHead
+from server.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PaymentRequired,
+)
+from server.domain.inventory import queries as inventory_queries
+from server.domain.inventory import services as inventory
+from server.domain.live import waiting_room
+from server.domain.payments import services as payments
+from server.domain.payments.services import Charge, PartPlan, Unwound
+from server.domain.pricing import queries as pricing_queries
+from server.domain.pricing.queries import HoldContext
+from server.domain.pricing.services import (
+    ROUNDING_RULE,
+    Breakdown,
+    CouponTerms,
+    CouponUse,
+    Order,
+    SnackPrice,
+    coupon_refusal,
+    format_minor,
+    price,
+)
+from server.domain.tickets import services as tickets
+from server.infra.state import Services
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread at a counter
+CODE_LENGTH = 8
+PICKUP_CODE_LENGTH = 6
+MAX_SNACK_QUANTITY = 20
+CHECKOUT_LOCK_SECONDS = 120
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
+
+# Fraud rules (docs/checkout.md): counted per hour in Redis.
+RISK_WINDOW_SECONDS = 3600
+BOOKINGS_PER_BUYER = 10
+BOOKINGS_PER_CARD = 10
+BOOKINGS_PER_ADDRESS = 30
+SEATS_BEFORE_REVIEW = 8
+DECLINES_BEFORE_REFUSAL = 3
+DECLINE_CODES = {"declined", "insufficient_funds"}
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """A live hold of the caller, priced: what the quote shows and the booking charges."""
+
+    context: HoldContext
+    snacks: tuple[SnackPrice, ...]
+    coupon: CouponTerms | None
+    breakdown: Breakdown
+
+    @property
+    def currency(self) -> str:
+        return self.context.currency
+
+    @property
+    def total_minor(self) -> int:
+        return self.breakdown.total_minor
+
+
+# -- 1. pricing a hold -----------------------------------------------------------------------
+
+
+async def price_hold(
+    services: Services, principal: Principal, hold_id: uuid.UUID, body: QuoteRequest
+) -> Checkout:
+    now = services.clock.now()
+    async with services.engine.connect() as conn:
+        context = await pricing_queries.hold_context(conn, hold_id)
+        context = _check_hold(context, principal, hold_id, now)
+        snacks = await _snacks(conn, context, body.snacks)
+        coupon = await _coupon(conn, context, principal, body.coupon_code, now)
+    _check_points(context, body.loyalty_points)
+    order = Order(
+        seats=context.seats,
+        fee_per_seat_minor=context.fee_per_seat_minor,
+        tax_rate_bp=context.tax_rate_bp,
+        snacks=snacks,
+        coupon=coupon,
+        loyalty_points=body.loyalty_points,
+    )
+    return Checkout(context, snacks, coupon, price(order))
+
+
+def _check_hold(
+    context: HoldContext | None, principal: Principal, hold_id: uuid.UUID, now: datetime
+) -> HoldContext:
+    if context is None:
+        raise NotFound(f"There is no hold {hold_id}; hold seats first.")
+    if context.buyer_id != principal.user_id:
+        raise Conflict("That hold is not yours; hold seats under your own login.")
+    if context.hold_status == HoldStatus.CONVERTED.value:
+        raise Conflict("That hold is already booked; find it under your bookings.")
+    if context.hold_status != HoldStatus.ACTIVE.value or context.expires_at <= now:
+        raise Conflict(
+            f"Your hold ended at {context.expires_at.isoformat()} and nothing was charged; "
+            "hold the seats again.",
+            expired_at=context.expires_at.isoformat(),
+        )
+    if context.show_status != ShowStatus.SCHEDULED.value or context.starts_at <= now:
+        raise Conflict("This show is no longer on sale.")
+    return context
+
+
+async def _snacks(
+    conn: AsyncConnection, context: HoldContext, choices: Sequence[SnackChoice]
+) -> tuple[SnackPrice, ...]:
+    if not choices:
+        return ()
+    ids = [choice.item_id for choice in choices]
+    if len(set(ids)) != len(ids):
+        raise Invalid("snacks lists an item twice; send each item once with its quantity.")
+    menu = await pricing_queries.menu_items(conn, context.theater_id, ids)
+    lines = []
+    for index, choice in enumerate(choices):
+        item = menu.get(choice.item_id)
+        if item is None or not item.available:
+            raise Invalid(
+                f"snacks[{index}]: item {choice.item_id} is not on this theater's menu today.",
+                field=f"snacks[{index}].item_id",
+            )
+        if not 1 <= choice.quantity <= MAX_SNACK_QUANTITY:
+            raise Invalid(
+                f"snacks[{index}].quantity must be 1–{MAX_SNACK_QUANTITY}.",
+                field=f"snacks[{index}].quantity",
+            )
+        lines.append(SnackPrice(item.item_id, item.name, item.price_minor, choice.quantity))
+    return tuple(lines)
+
+
+async def _coupon(
+    conn: AsyncConnection,
+    context: HoldContext,
+    principal: Principal,
+    code: str | None,
+    now: datetime,
+) -> CouponTerms | None:
+    if not code or not code.strip():
+        return None
+    found = await pricing_queries.coupon_for(conn, code, principal.user_id)
+    if found is None:
+        raise Invalid(f"There is no coupon {code.strip()!r}; check the code.", field="coupon_code")
+    coupon, used_by_user = found
+    use = CouponUse(now, context.movie_id, context.theater_id, used_by_user)
+    refusal = coupon_refusal(coupon, use, context.seats, context.currency)
+    if refusal is not None:
+        raise Invalid(refusal, field="coupon_code")
+    return coupon
+
+
+def _check_points(context: HoldContext, points: int) -> None:
+    if points < 0:
+        raise Invalid("loyalty_points cannot be negative.", field="loyalty_points")
+    if points > context.buyer_points:
+        raise Invalid(
+            f"You have {context.buyer_points} loyalty points; you asked to redeem {points}.",
+            field="loyalty_points",
+        )
+
+
+async def quote(
+    services: Services, principal: Principal, hold_id: uuid.UUID, body: QuoteRequest
+) -> QuoteOut:
+    checkout = await price_hold(services, principal, hold_id, body)
+    context, breakdown = checkout.context, checkout.breakdown
+    return QuoteOut(
+        hold_id=context.hold_id,
+        show_id=context.show_id,
+        expires_at=context.expires_at,
+        seats=[
+            SeatLine(seat_id=s.seat_id, label=s.label, type=s.seat_type, price_minor=s.price_minor)
+            for s in context.seats
+        ],
+        snacks=_snack_lines(checkout.snacks),
+        convenience_fee_per_seat_minor=context.fee_per_seat_minor,
+        tax_rate_bp=context.tax_rate_bp,
+        coupon_code=checkout.coupon.code if checkout.coupon else None,
+        loyalty_points_used=breakdown.points_redeemed,
+        loyalty_points_earned=breakdown.points_earned,
+        amounts=_amounts(checkout.currency, breakdown),
+        rounding=ROUNDING_RULE,
+    )
+
+
+def _snack_lines(snacks: Sequence[SnackPrice]) -> list[SnackLine]:
+    return [
+        SnackLine(
+            item_id=s.item_id,
+            name=s.name,
+            quantity=s.quantity,
+            unit_price_minor=s.unit_price_minor,
+            amount_minor=s.amount_minor,
+        )
+        for s in snacks
+    ]
+
+
+def _amounts(currency: str, breakdown: Breakdown) -> Amounts:
+    return Amounts(
+        currency=currency,
+        seats_minor=breakdown.seats_minor,
+        convenience_fee_minor=breakdown.convenience_fee_minor,
+        tax_minor=breakdown.tax_minor,
+        snacks_minor=breakdown.snacks_minor,
+        discount_minor=breakdown.discount_minor,
+        loyalty_minor=breakdown.loyalty_minor,
+        total_minor=breakdown.total_minor,
+    )
+
+
+# -- the whole checkout ----------------------------------------------------------------------
+
+
+async def book(
+    services: Services,
+    principal: Principal,
+    body: BookingRequest,
+    *,
+    attempt: str,
+    client_address: str,
+) -> BookingOut:
+    """Price, check, pay and confirm; ``attempt`` names this checkout at the gateways, so
+    a retry under the same attempt can never charge twice."""
+    _check_contact(body)
+    async with _checkout_lock(services, body.hold_id):
+        checkout = await price_hold(services, principal, body.hold_id, body)
+        plans = await payments.plan_parts(
+            services,
+            principal,
+            body.payments,
+            total_minor=checkout.total_minor,
+            currency=checkout.currency,
+            theater_id=checkout.context.theater_id,
+        )
+        review_reason = await assess_risk(services, principal, checkout, plans, client_address)
+        charges = await take_payment(services, principal, checkout, plans, attempt)
+        return await confirm(services, principal, checkout, body, charges, review_reason)
+
+
+def _check_contact(body: BookingRequest) -> None:
+    contact = body.contact
+    if contact is None:
+        return
+    if contact.email is not None and not EMAIL.match(contact.email.strip()):
+        raise Invalid("contact.email is not an e-mail address.", field="contact.email")
+    if contact.phone is not None and not PHONE.match(contact.phone.strip()):
+        raise Invalid("contact.phone must be 6–20 digits.", field="contact.phone")
+
+
+@asynccontextmanager
+async def _checkout_lock(services: Services, hold_id: uuid.UUID) -> AsyncIterator[None]:
+    """One checkout per hold at a time: a double-click cannot pay twice for one hold."""
+    key = f"bms:checkout:{hold_id}"
+    if not await services.redis.set(key, b"1", nx=True, ex=CHECKOUT_LOCK_SECONDS):
+        raise Conflict("A payment for this hold is already in progress; wait for its answer.")
+    try:
+        yield
+    finally:
+        await services.redis.delete(key)
+
+
+# -- 2. fraud rules --------------------------------------------------------------------------
+
+
+def _risk_key(kind: str, value: object) -> str:
+    return f"bms:risk:{kind}:{value}"
+
+
+async def assess_risk(
+    services: Services,
+    principal: Principal,
+    checkout: Checkout,
+    plans: Sequence[PartPlan],
+    client_address: str,
+) -> str | None:
+    """Count this checkout and apply the rules: the reason to hold the booking for review,
+    None when it is clean; a refused checkout is recorded (REFUSED) and answered 403."""
+    tokens = sorted({p.instrument.card.token for p in plans if p.instrument.card is not None})
+    counted = [(_risk_key("card", token), BOOKINGS_PER_CARD, "card") for token in tokens]
+    if not principal.is_staff:
+        # A box-office till sells to a queue of strangers from one login and one address.
+        counted.append((_risk_key("buyer", principal.user_id), BOOKINGS_PER_BUYER, "buyer"))
+        counted.append((_risk_key("address", client_address), BOOKINGS_PER_ADDRESS, "address"))
+    declines = [_risk_key("declines", principal.user_id)]
+    declines += [_risk_key("declines", token) for token in tokens]
+    async with services.redis.pipeline(transaction=False) as pipe:
+        for key, _, _ in counted:
+            pipe.incr(key)
+            pipe.expire(key, RISK_WINDOW_SECONDS, nx=True)
+        for key in declines:
+            pipe.get(key)
+        answers = await pipe.execute()
+    counts = answers[: 2 * len(counted) : 2]
+    if (
+        max((int(n or 0) for n in answers[2 * len(counted) :]), default=0)
+        >= DECLINES_BEFORE_REFUSAL
+    ):
+        await _refuse(
+            services,
+            principal,
+            checkout,
+            "too many declined payments in the last hour",
+        )
+    reasons = [
+        f"more than {limit} bookings in an hour by this {what}"
+        for (_, limit, what), count in zip(counted, counts, strict=True)
+        if count > limit
+    ]
+    if len(checkout.context.seats) > SEATS_BEFORE_REVIEW:
+        reasons.append(f"more than {SEATS_BEFORE_REVIEW} seats in one booking")
+    return "; ".join(reasons) or None
+
+
+async def note_declines(
+    services: Services, principal: Principal, charges: Sequence[Charge]
+) -> None:
+    declined = [
+        c for c in charges if c.status is PaymentStatus.FAILED and c.decline_code in DECLINE_CODES
+    ]
+    if not declined:
+        return
+    keys = [_risk_key("declines", principal.user_id)]
+    keys += [
+        _risk_key("declines", c.plan.instrument.card.token)
+        for c in declined
+        if c.plan.instrument.card
+    ]
+    async with services.redis.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.incr(key)
+            pipe.expire(key, RISK_WINDOW_SECONDS, nx=True)
+        await pipe.execute()
+
+
+async def _refuse(
+    services: Services, principal: Principal, checkout: Checkout, reason: str
+) -> None:
+    """Record a REFUSED booking with the reason, free the hold's seats, answer 403."""
+    context, now = checkout.context, services.clock.now()
+    async with services.engine.begin() as conn:
+        await queries.insert_booking(
+            conn,
+            _booking_row(checkout, uuid.uuid4(), _new_code(), BookingStatus.REFUSED, None, now)
+            | {"review_reason": reason, "confirmed_at": None},
+        )
+        show_id, seats, sequence = await inventory_queries.release_hold(
+            conn,
+            context.hold_id,
+            now=now,
+            actor_id=principal.user_id,
+            final_status=HoldStatus.RELEASED.value,
+            reason="refused",
+        )
+    if show_id is not None and sequence is not None:
+        inventory.feed(services).publish(show_id, sequence, SeatStatus.AVAILABLE.value, seats)
+    raise Forbidden(
+        f"This booking was refused: {reason}. The seats were released; contact support or "
+        "buy at the box office.",
+        reason=reason,
+    )
+
+
+# -- 3. payment ------------------------------------------------------------------------------
+
+
+async def take_payment(
+    services: Services,
+    principal: Principal,
+    checkout: Checkout,
+    plans: Sequence[PartPlan],
+    attempt: str,
+) -> list[Charge]:
+    """Every part captured, or the failure recorded and answered (402/503)."""
+    try:
+        return await payments.collect(services, plans, currency=checkout.currency, attempt=attempt)
+    except Unwound as failed:
+        await note_declines(services, principal, failed.charges)
+        await _record_failure(services, principal, checkout, failed.charges, failed.error.detail)
+        raise failed.error from None
+
+
+async def _record_failure(
+    services: Services,
+    principal: Principal,
+    checkout: Checkout,
+    charges: Sequence[Charge],
+    reason: str,
+) -> None:
+    """Payment rows (no booking) and an audit entry for a checkout that did not complete."""
+    async with services.engine.begin() as conn:
+        await queries.insert_payments(conn, _payment_rows(checkout, charges, None))
+        await queries.insert_audit(
+            conn,
+            actor_id=principal.user_id,
+            action="checkout.failed",
+            entity="hold",
+            entity_id=str(checkout.context.hold_id),
+            detail={"reason": reason, "total_minor": checkout.total_minor},
+        )
+
+
+def _payment_rows(
+    checkout: Checkout, charges: Sequence[Charge], booking_id: uuid.UUID | None
+) -> list[dict[str, Any]]:
+    rows = []
+    for charge in charges:
+        if charge.status is None:
+            continue  # never sent: an earlier part failed first
+        plan, card = charge.plan, charge.plan.instrument.card
+        rows.append(
+            {
+                "id": charge.payment_id,
+                "booking_id": booking_id,
+                "hold_id": checkout.context.hold_id,
+                "method": plan.method,
+                "gateway": plan.gateway.name,
+                "status": charge.status.value,
+                "amount_minor": plan.amount_minor,
+                "refunded_minor": plan.amount_minor
+                if charge.status is PaymentStatus.REFUNDED
+                else 0,
+                "currency": checkout.currency,
+                "idempotency_key": charge.idempotency_key,
+                "gateway_ref": charge.reference,
+                "card_token": card.token if card else None,
+                "card_brand": card.brand if card else None,
+                "card_last4": card.last4 if card else None,
+                "payer_name": plan.payer_name,
+                "tendered_minor": plan.instrument.tendered_minor,
+                "change_minor": charge.change_minor,
+                "failure_reason": charge.failure,
+                "captured_at": charge.captured_at,
+            }
+        )
+    return rows
+
+
+# -- 4. confirmation -------------------------------------------------------------------------
+
+
+class Unconfirmable(Exception):
+    """The money is in, but the booking cannot be written; ``error`` says why."""
+
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(error.detail)
+        self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    booking_id: uuid.UUID
+    code: str
+    status: BookingStatus
+    now: datetime
+    payload: str
+    pickup_code: str | None
+
+
+async def confirm(
+    services: Services,
+    principal: Principal,
+    checkout: Checkout,
+    body: BookingRequest,
+    charges: list[Charge],
+    review_reason: str | None,
+) -> BookingOut:
+    context, now = checkout.context, services.clock.now()
+    code = _new_code()
+    payload, claims = tickets.issue(
+        services,
+        code=code,
+        show_id=context.show_id,
+        show_date=tickets.local_date(context.starts_at, context.timezone),
+        seats=[seat.label for seat in context.seats],
+        now=now,
+    )
+    done = Confirmation(
+        booking_id=uuid.uuid4(),
+        code=code,
+        status=BookingStatus.REVIEW if review_reason else BookingStatus.CONFIRMED,
+        now=now,
+        payload=payload,
+        pickup_code=_new_code(PICKUP_CODE_LENGTH) if checkout.snacks else None,
+    )
+    try:
+        booked = await _write(services, principal, checkout, body, charges, done, review_reason)
+    except Unconfirmable as why:
+        await payments.unwind(services, charges)
+        await _record_failure(services, principal, checkout, charges, why.error.detail)
+        raise _with_refund_note(why.error, charges, checkout.currency) from None
+    inventory.feed(services).publish(
+        context.show_id, booked.sequence, SeatStatus.BOOKED.value, booked.seats
+    )
+    await waiting_room.finish(services, context.show_id, principal.user_id)
+    head = _head(checkout, body, done, review_reason)
+    ticket = tickets.ticket_out(
+        payload, claims, pickup_code=done.pickup_code, checked_in_at=None, checkin_location=None
+    )
+    seats = [
+        BookedSeat(seat_id=s.seat_id, label=s.label, type=s.seat_type, price_minor=s.price_minor)
+        for s in context.seats
+    ]
+    earned = checkout.breakdown.points_earned if _earns(principal, done.status) else 0
+    return _booking_out(
+        head,
+        seats,
+        [_payment_out(row) for row in _payment_rows(checkout, charges, done.booking_id)],
+        _snack_lines(checkout.snacks),
+        ticket,
+        earned,
+    )
+
+
+async def _write(
+    services: Services,
+    principal: Principal,
+    checkout: Checkout,
+    body: BookingRequest,
+    charges: list[Charge],
+    done: Confirmation,
+    review_reason: str | None,
+) -> queries.BookedSeats:
+    context = checkout.context
+    try:
+        async with services.engine.begin() as conn:
+            await queries.insert_booking(
+                conn,
+                _booking_row(checkout, done.booking_id, done.code, done.status, body, done.now)
+                | {"review_reason": review_reason},
+            )
+            booked = await queries.book_seats(
+                conn,
+                hold_id=context.hold_id,
+                show_id=context.show_id,
+                booking_id=done.booking_id,
+                actor_id=principal.user_id,
+                accessible=True,
+                now=done.now,
+            )
+            if booked is None:
+                raise Unconfirmable(_seats_gone())
+            await _redeem_coupon(conn, checkout, principal, done)
+            await _move_points(conn, checkout, principal, done)
+            await _debit_wallet(conn, checkout, charges, principal, done)
+            await _record_extras(conn, checkout, charges, done)
+    except IntegrityError as exc:
+        if "uq_booking_seats_active_seat" in str(exc.orig):
+            raise Unconfirmable(_seats_gone()) from None
+        raise
+    return booked
+
+
+def _seats_gone() -> Conflict:
+    return Conflict(
+        "Your hold expired while you paid and some of its seats were sold to someone else.",
+        reason="seats_gone",
+    )
+
+
+async def _redeem_coupon(
+    conn: AsyncConnection, checkout: Checkout, principal: Principal, done: Confirmation
+) -> None:
+    coupon = checkout.coupon
+    if coupon is None:
+        return
+    gone = Conflict(f"Coupon {coupon.code} was used up while you paid.", reason="coupon_used_up")
+    if not await queries.use_coupon(conn, coupon.coupon_id):
+        raise Unconfirmable(gone)
+    used = await queries.redemptions_by_user(conn, coupon.coupon_id, principal.user_id)
+    if coupon.per_user_limit is not None and used >= coupon.per_user_limit:
+        raise Unconfirmable(gone)
+    await queries.insert_redemption(
+        conn,
+        coupon_id=coupon.coupon_id,
+        booking_id=done.booking_id,
+        user_id=principal.user_id,
+        discount_minor=checkout.breakdown.discount_minor,
+    )
+
+
+def _earns(principal: Principal, status: BookingStatus) -> bool:
+    """Customers earn on confirmed bookings; staff selling at a till do not."""
+    return status is BookingStatus.CONFIRMED and not principal.is_staff
+
+
+async def _move_points(
+    conn: AsyncConnection, checkout: Checkout, principal: Principal, done: Confirmation
+) -> None:
+    redeemed = checkout.breakdown.points_redeemed
+    earned = checkout.breakdown.points_earned if _earns(principal, done.status) else 0
+    if not redeemed and not earned:
+        return
+    moved = await queries.move_points(
+        conn, principal.user_id, done.booking_id, done.code, redeemed=redeemed, earned=earned
+    )
+    if not moved:
+        raise Unconfirmable(
+            Conflict("Your loyalty points were spent elsewhere while you paid.", reason="points")
+        )
+
+
+async def _debit_wallet(
+    conn: AsyncConnection,
+    checkout: Checkout,
+    charges: Sequence[Charge],
+    principal: Principal,
+    done: Confirmation,
+) -> None:
+    amount = sum(c.plan.amount_minor for c in charges if c.plan.method == "wallet")
+    if amount and not await queries.debit_wallet(
+        conn, principal.user_id, done.booking_id, done.code, amount
+    ):
+        raise Unconfirmable(
+            PaymentRequired(
+                "Your wallet balance dropped below the amount asked of it while you paid.",
+                reason="insufficient_funds",
+                method="wallet",
+            )
+        )
+
+
+async def _record_extras(
+    conn: AsyncConnection, checkout: Checkout, charges: Sequence[Charge], done: Confirmation
+) -> None:
+    """Payments, snacks, the ticket and the outbox event of a booking that is now in."""
+    context = checkout.context
+    await queries.insert_payments(conn, _payment_rows(checkout, charges, done.booking_id))
+    if done.pickup_code is not None:
+        lines = [
+            {
+                "item_id": str(s.item_id),
+                "name": s.name,
+                "quantity": s.quantity,
+                "unit_price_minor": s.unit_price_minor,
+            }
+            for s in checkout.snacks
+        ]
+        await queries.insert_snack_order(
+            conn, done.booking_id, done.pickup_code, lines, checkout.breakdown.snacks_minor
+        )
+    await queries.insert_ticket(conn, done.booking_id, done.payload, done.now)
+    await queries.insert_outbox(
+        conn,
+        "booking.confirmed",
+        {
+            "booking_id": str(done.booking_id),
+            "code": done.code,
+            "status": done.status.value,
+            "user_id": str(context.buyer_id),
+            "show_id": str(context.show_id),
+            "seats": [seat.label for seat in context.seats],
+            "total_minor": checkout.total_minor,
+            "currency": checkout.currency,
+        },
+    )
+
+
+def _booking_row(
+    checkout: Checkout,
+    booking_id: uuid.UUID,
+    code: str,
+    status: BookingStatus,
+    body: BookingRequest | None,
+    now: datetime,
+) -> dict[str, Any]:
+    context, breakdown = checkout.context, checkout.breakdown
+    contact = body.contact if body is not None else None
+    return {
+        "id": booking_id,
+        "code": code,
+        "user_id": context.buyer_id,
+        "show_id": context.show_id,
+        "hold_id": context.hold_id,
+        "status": status.value,
+        "channel": context.channel,
+        "currency": context.currency,
+        "seats_minor": breakdown.seats_minor,
+        "convenience_fee_minor": breakdown.convenience_fee_minor,
+        "tax_minor": breakdown.tax_minor,
+        "discount_minor": breakdown.discount_minor,
+        "loyalty_minor": breakdown.loyalty_minor,
+        "snacks_minor": breakdown.snacks_minor,
+        "total_minor": breakdown.total_minor,
+        "coupon_id": checkout.coupon.coupon_id if checkout.coupon else None,
+        "contact_email": contact.email.strip() if contact and contact.email else None,
+        "contact_phone": contact.phone.strip() if contact and contact.phone else None,
+        "created_at": now,
+        "confirmed_at": now,
+    }
+
+
+def _with_refund_note(error: DomainError, charges: Sequence[Charge], currency: str) -> DomainError:
+    refunded = sum(c.plan.amount_minor for c in charges if c.status is PaymentStatus.REFUNDED)
+    stuck = [c for c in charges if c.status is PaymentStatus.CAPTURED]
+    note = f" We refunded {format_minor(refunded, currency)} to where it came from; nothing was booked."
+    if stuck:
+        note += " Part of the refund could not be sent yet; support will complete it."
+    error.detail += note
+    error.extra["refunded_minor"] = refunded
+    return error
+
+
+def _new_code(length: int = CODE_LENGTH) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+# -- reading bookings ------------------------------------------------------------------------
+
+
+def _head(
+    checkout: Checkout, body: BookingRequest, done: Confirmation, review_reason: str | None
+) -> BookingHead:
+    context = checkout.context
+    row = _booking_row(checkout, done.booking_id, done.code, done.status, body, done.now)
+    return BookingHead(
+        booking_id=done.booking_id,
+        code=done.code,
+        status=done.status.value,
+        user_id=context.buyer_id,
+        show_id=context.show_id,
+        theater_id=context.theater_id,
+        movie_title=context.movie_title,
+        theater_name=context.theater_name,
+        starts_at=context.starts_at,
+        timezone=context.timezone,
+        channel=context.channel,
+        currency=context.currency,
+        amounts={name: row.get(name, 0) for name in queries.AMOUNT_FIELDS},
+        coupon_code=checkout.coupon.code if checkout.coupon else None,
+        review_reason=review_reason,
+        contact_email=row["contact_email"],
+        contact_phone=row["contact_phone"],
+        confirmed_at=done.now,
+    )
+
+
+def _payment_out(row: dict[str, Any]) -> PaymentOut:
+    return PaymentOut(
+        payment_id=row["id"],
+        method=row["method"],
+        amount_minor=row["amount_minor"],
+        status=row["status"],
+        reference=row["gateway_ref"],
+        card_brand=row["card_brand"],
+        card_last4=row["card_last4"],
+        tendered_minor=row["tendered_minor"],
+        change_minor=row["change_minor"],
+    )
+
+
+def _booking_out(
+    head: BookingHead,
+    seats: list[BookedSeat],
+    paid: list[PaymentOut],
+    snacks: list[SnackLine],
+    ticket: Any,
+    points_earned: int,
+) -> BookingOut:
+    changes = [p.change_minor for p in paid if p.change_minor is not None]
+    return BookingOut(
+        booking_id=head.booking_id,
+        code=head.code,
+        status=head.status,
+        show_id=head.show_id,
+        movie_title=head.movie_title,
+        theater_name=head.theater_name,
+        starts_at=head.starts_at,
+        channel=head.channel,
+        seats=seats,
+        amounts=Amounts(currency=head.currency, **head.amounts),
+        payments=paid,
+        snacks=snacks,
+        ticket=ticket,
+        change_minor=sum(changes) if changes else None,
+        coupon_code=head.coupon_code,
+        loyalty_points_earned=points_earned,
+        review_reason=head.review_reason,
+        contact_email=head.contact_email,
+        contact_phone=head.contact_phone,
+        confirmed_at=head.confirmed_at,
+    )
+
+
+async def _visible_head(conn: AsyncConnection, principal: Principal, code: str) -> BookingHead:
+    head = await queries.booking_head(conn, code)
+    missing = NotFound(f"There is no booking {code.strip().upper()}; check the code.")
+    if head is None:
+        raise missing
+    if head.user_id != principal.user_id and not (
+        principal.is_staff and principal.can_act_for(head.theater_id)
+    ):
+        raise missing  # not "forbidden": that would confirm the code exists
+    return head
+
+
+async def get_booking(services: Services, principal: Principal, code: str) -> BookingOut:
+    async with services.engine.connect() as conn:
+        head = await _visible_head(conn, principal, code)
+        seat_rows = await queries.booking_seats(conn, head.booking_id)
+        payment_rows = await queries.payments_of(conn, head.booking_id)
+        extras = await queries.extras_of(conn, head.booking_id)
+    ticket = None
+    if extras.payload is not None:
+        ticket = tickets.ticket_out(
+            extras.payload,
+            tickets.read(services, extras.payload),
+            pickup_code=extras.pickup_code,
+            checked_in_at=extras.checked_in_at,
+            checkin_location=extras.checkin_location,
+        )
+    seats = [
+        BookedSeat(
+            seat_id=r.seat_id,
+            label=r.label,
+            type=r.seat_type,
+            price_minor=r.price_minor,
+            status=r.status,
+        )
+        for r in seat_rows
+    ]
+    snacks = [
+        SnackLine(
+            item_id=uuid.UUID(line["item_id"]),
+            name=line["name"],
+            quantity=line["quantity"],
+            unit_price_minor=line["unit_price_minor"],
+            amount_minor=line["quantity"] * line["unit_price_minor"],
+        )
+        for line in extras.lines or []
+    ]
+    paid = [_payment_out(dict(row._mapping)) for row in payment_rows]
+    return _booking_out(head, seats, paid, snacks, ticket, int(extras.points_earned or 0))
+
+
+async def ticket_payload(services: Services, principal: Principal, code: str) -> str:
+    """The signed QR payload of a booking the caller may see."""
+    async with services.engine.connect() as conn:
+        head = await _visible_head(conn, principal, code)
+        extras = await queries.extras_of(conn, head.booking_id)
+    if extras.payload is None:
+        raise NotFound(f"Booking {head.code} has no ticket.")
+    return str(extras.payload)

@@ -1,0 +1,1 @@
+"""Payment gateways (simulator, cash, wallet), card checks and split-payment collection."""

@@ -1,0 +1,1 @@
+"""Price quotes: seats at their held prices, fees, tax, coupons, loyalty points, snacks."""

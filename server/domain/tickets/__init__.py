@@ -1,0 +1,1 @@
+"""Signed QR tickets, their images, and check-in at the door."""

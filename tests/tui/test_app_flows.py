@@ -1,0 +1,408 @@
+"""The box office and the kiosk driven like a person would, with Textual's Pilot, against a
+real ``bms serve`` on the demo data (one server for the whole module)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from textual.command import CommandList
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Input, OptionList
+
+from bmscli.client import ApiClient
+from bmscli.tui.app import BoxOfficeApp
+from bmscli.tui.kiosk import KioskApp
+from bmscli.tui.screens.browse import BrowseScreen
+from bmscli.tui.screens.help import HelpScreen
+from bmscli.tui.screens.kiosk import WelcomeScreen
+from bmscli.tui.screens.login import LoginScreen
+from bmscli.tui.screens.movie import MovieScreen
+from bmscli.tui.screens.prompt import Prompt
+from bmscli.tui.screens.seats import SeatScreen
+from bmscli.tui.screens.showtimes import ShowtimesScreen
+from bmscli.tui.widgets.banner import ConnectionBanner
+from bmscli.tui.widgets.countdown import Countdown
+from bmscli.tui.widgets.movie_list import MovieList
+from bmscli.tui.widgets.seat_map import SeatMap
+from server.contracts.api import ShowOut
+from server.contracts.enums import SeatStatus
+from tests.conftest import ROOT, Backend, ServerProcess, free_port, server_env, wait_ready
+from tests.tui.demo_server import SERVER_ENV, start_demo_server
+
+SIZE = (80, 24)  # the smallest terminal the box office promises to work in
+POWAI = "Lakeside Multiplex Powai"  # clerk@demo.bms and kiosk@demo.bms sell here
+
+
+@pytest.fixture(scope="module")
+def demo(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = start_demo_server(backend, tmp_path_factory.mktemp("tui-demo"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def api(demo: ServerProcess) -> AsyncIterator[ApiClient]:
+    async with ApiClient(demo.url) as client:
+        yield client
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 15) -> None:
+    """Let the app run until ``condition()`` holds (network answers take a moment)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"still not true after {timeout} s: {condition}")
+        await pilot.pause(0.05)
+
+
+def tomorrow_in_mumbai() -> date:
+    return datetime.now(UTC).astimezone(ZoneInfo("Asia/Kolkata")).date() + timedelta(days=1)
+
+
+async def powai_shows_tomorrow(api: ApiClient) -> list[ShowOut]:
+    shows = await api.shows(city="Mumbai", date=tomorrow_in_mumbai())
+    return sorted(
+        (show for show in shows if show.theater_name == POWAI), key=lambda show: show.starts_at
+    )
+
+
+async def sign_in_as_clerk(pilot: Pilot[None]) -> BrowseScreen:
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+    demo_list = app.screen.query_one("#demo-list", OptionList)
+    await until(pilot, lambda: demo_list.option_count > 0)
+    clerk = demo_list.get_option_index("clerk@demo.bms")
+    demo_list.focus()
+    demo_list.highlighted = clerk
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
+    screen = app.screen
+    assert isinstance(screen, BrowseScreen)
+    await until(pilot, lambda: screen.query_one(MovieList).row_count > 0)
+    return screen
+
+
+def listed_titles(screen: BrowseScreen) -> list[str]:
+    table = screen.query_one(MovieList)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+async def open_seats(pilot: Pilot[None], show: ShowOut) -> SeatScreen:
+    """Straight to a show's seats, as the command palette does."""
+    await pilot.app.push_screen(SeatScreen(show))
+    screen = pilot.app.screen
+    assert isinstance(screen, SeatScreen)
+    await until(pilot, lambda: screen.seatmap is not None)
+    return screen
+
+
+def text_of(widget: Widget) -> str:
+    return " ".join(strip.text for strip in widget.render_lines(widget.region.reset_offset))
+
+
+def statuses(seatmap_seats: list, seat_ids: object) -> set[str]:
+    wanted = set(seat_ids)  # type: ignore[call-overload]
+    return {seat.status for seat in seatmap_seats if seat.seat_id in wanted}
+
+
+# -- the box office ----------------------------------------------------------------------------
+
+
+async def test_login_lists_the_demo_accounts_and_a_clerk_lands_in_their_city(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    app = BoxOfficeApp(demo.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        demo_list = app.screen.query_one("#demo-list", OptionList)
+        await until(pilot, lambda: demo_list.option_count > 0)
+        assert demo_list.get_option("clerk@demo.bms") is not None
+        assert demo_list.get_option("kiosk@demo.bms") is not None
+
+        app.screen.query_one("#email", Input).value = "clerk@demo.bms"
+        app.screen.query_one("#password", Input).value = "wrong"
+        app.screen.query_one("#password", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: any("password" in n.message for n in app._notifications))
+        assert isinstance(app.screen, LoginScreen)
+
+        screen = await sign_in_as_clerk(pilot)
+        assert app.city is not None and app.city.name == "Mumbai"
+        now_showing = await api.movies(city="Mumbai", status="now_showing", sort="popularity")
+        assert listed_titles(screen) == [movie.title for movie in now_showing]
+
+
+async def test_search_as_you_type_with_autocomplete_filters_and_coming_soon(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    app = BoxOfficeApp(demo.url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await sign_in_as_clerk(pilot)
+        title = listed_titles(screen)[0]
+        await pilot.press("slash", *title[:4].lower())
+        search = screen.query_one("#search", Input)
+        await until(pilot, lambda: search._suggestion.casefold() == title.casefold())
+        await until(pilot, lambda: listed_titles(screen)[:1] == [title])
+        await pilot.press("right")  # accept the suggestion
+        assert search.value == title
+
+        search.value = ""
+        await until(pilot, lambda: len(listed_titles(screen)) > 1)
+        screen.query_one("#language").value = "Marathi"  # type: ignore[attr-defined]
+        marathi = await api.movies(city="Mumbai", status="now_showing", language="Marathi")
+        await until(pilot, lambda: listed_titles(screen) == [m.title for m in marathi])
+
+        await pilot.press("escape")  # leave the search box
+        screen.query_one(MovieList).focus()
+        await pilot.press("u")
+        upcoming = await api.movies(city="Mumbai", status="upcoming", language="Marathi")
+        await until(pilot, lambda: listed_titles(screen) == [m.title for m in upcoming])
+
+
+async def test_movie_details_then_showtimes_by_theater_with_occupancy(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    show = (await powai_shows_tomorrow(api))[0]
+    movie = await api.movie(show.movie_id)
+    app = BoxOfficeApp(demo.url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await sign_in_as_clerk(pilot)
+        screen.query_one("#search", Input).value = movie.title
+        await until(pilot, lambda: listed_titles(screen)[:1] == [movie.title])
+        screen.query_one(MovieList).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, MovieScreen))
+        details = app.screen
+        await until(pilot, lambda: details.reviews is not None)  # type: ignore[attr-defined]
+        assert movie.synopsis[:40] in text_of(details.query_one("#movie-synopsis"))
+
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, ShowtimesScreen))
+        showtimes = app.screen
+        assert isinstance(showtimes, ShowtimesScreen)
+        await until(pilot, lambda: showtimes.shows is not None)
+        await pilot.press("right_square_bracket")  # tomorrow: today's shows may be over
+        await until(pilot, lambda: showtimes.day == tomorrow_in_mumbai())
+        await until(pilot, lambda: bool(showtimes.shows) and showtimes.shows[0].show_id == show.show_id)
+        assert {s.theater_name for s in showtimes.shows or []} == {POWAI}  # the clerk's theater
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SeatScreen))
+        assert app.screen.show.show_id == show.show_id  # type: ignore[attr-defined]
+
+
+async def test_best_available_hold_with_countdown_then_back_releases(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    show = (await powai_shows_tomorrow(api))[1]
+    app = BoxOfficeApp(demo.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_as_clerk(pilot)
+        screen = await open_seats(pilot, show)
+        seat_map = screen.query_one(SeatMap)
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, Prompt))
+        await pilot.press("backspace", "3", "enter")
+        await until(pilot, lambda: len(seat_map.selected_ids) == 3)
+        best = await api.best_available(show.show_id, 3)
+        assert set(seat_map.selected_ids) == set(best.seat_ids)
+
+        await pilot.press("p")
+        await until(pilot, lambda: screen.hold is not None)
+        assert app.active_hold is not None
+        countdown = screen.query_one(Countdown)
+        assert countdown.expires_at == app.active_hold.expires_at
+        assert "Seats held for" in text_of(countdown)
+        held = await api.seatmap(show.show_id)
+        assert statuses(held.seats, best.seat_ids) == {SeatStatus.BLOCKED}
+        await pilot.press("space")  # held seats are fixed
+        assert len(seat_map.selected_ids) == 3
+
+        await pilot.press("escape")
+        await until(pilot, lambda: app.active_hold is None and not isinstance(app.screen, SeatScreen))
+        freed = await api.seatmap(show.show_id)
+        assert statuses(freed.seats, best.seat_ids) == {SeatStatus.AVAILABLE}
+
+
+async def test_another_clients_hold_recolours_the_map_live(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    show = (await powai_shows_tomorrow(api))[2]
+    seatmap = await api.seatmap(show.show_id)
+    taken = next(seat for seat in seatmap.seats if seat.label == "A3")
+    app = BoxOfficeApp(demo.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_as_clerk(pilot)
+        screen = await open_seats(pilot, show)
+        seat_map = screen.query_one(SeatMap)
+        assert seat_map.seat(taken.seat_id).status == SeatStatus.AVAILABLE
+
+        await api.guest("someone at the kiosk")
+        hold = await api.hold(show.show_id, [taken.seat_id])
+        await until(pilot, lambda: seat_map.seat(taken.seat_id).status == SeatStatus.BLOCKED, 5)
+        await api.release(hold.hold_id)
+        await until(pilot, lambda: seat_map.seat(taken.seat_id).status == SeatStatus.AVAILABLE, 5)
+
+
+async def test_an_expired_hold_tells_the_buyer_and_clears_the_choice(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    show = (await powai_shows_tomorrow(api))[3]
+    skew = timedelta()
+
+    def clock() -> datetime:
+        return datetime.now(UTC) + skew
+
+    app = BoxOfficeApp(demo.url, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_as_clerk(pilot)
+        screen = await open_seats(pilot, show)
+        seat_map = screen.query_one(SeatMap)
+        await pilot.press("space", "right", "space", "p")
+        await until(pilot, lambda: screen.hold is not None)
+        hold = screen.hold
+        assert hold is not None
+
+        skew = timedelta(minutes=30)  # the countdown reads the app's clock
+        await until(pilot, lambda: screen.hold is None)
+        assert seat_map.selected_ids == ()
+        assert any("Hold expired" == n.title for n in app._notifications)
+        assert not screen.query(Countdown)
+    await api.login("clerk@demo.bms", "demo")
+    await api.release(hold.hold_id)
+
+
+async def test_palette_jumps_to_a_movie_and_help_lists_the_keys(demo: ServerProcess) -> None:
+    app = BoxOfficeApp(demo.url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await sign_in_as_clerk(pilot)
+        title = listed_titles(screen)[0]
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.5)
+        await pilot.press(*f"movie: {title}".lower())
+        commands = app.screen.query_one(CommandList)
+        await until(pilot, lambda: commands.option_count > 0)
+        assert str(commands.get_option_at_index(0).prompt).startswith("Movie:")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, MovieScreen))
+        assert app.screen.movie.title == title  # type: ignore[attr-defined]
+
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        help_text = " ".join(text_of(section) for section in app.screen.query(".help-section"))
+        for description in ("Best seats", "Hold seats", "Release", "Seat left", "Day after"):
+            assert description in help_text
+        await pilot.press("escape")
+        assert isinstance(app.screen, MovieScreen)
+
+
+# -- outages -----------------------------------------------------------------------------------
+
+
+def serve_on(backend: Backend, data_dir: Path, port: int) -> ServerProcess:
+    """``bms serve`` on a chosen port, so a restart comes back at the same address."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / f"server-{port}-{len(list(data_dir.iterdir()))}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bmscli.main", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=server_env(backend, data_dir, **SERVER_ENV),
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url, process, log_path)
+    return ServerProcess(url=url, process=process, log_path=log_path)
+
+
+async def test_a_server_restart_shows_the_banner_reconnects_and_keeps_the_choice(
+    demo: ServerProcess, api: ApiClient, backend: Backend, tmp_path: Path
+) -> None:
+    show = (await powai_shows_tomorrow(api))[4]
+    port = free_port()
+    server = serve_on(backend, tmp_path, port)
+    app = BoxOfficeApp(server.url)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await sign_in_as_clerk(pilot)
+            screen = await open_seats(pilot, show)
+            seat_map = screen.query_one(SeatMap)
+            await pilot.press("space", "right", "space")
+            chosen = seat_map.selected_ids
+            assert len(chosen) == 2
+            banner = screen.query_one(ConnectionBanner)
+            assert not banner.display or not banner.has_class("-offline")
+
+            await asyncio.to_thread(server.stop)
+            await until(pilot, lambda: app.offline is not None)
+            assert banner.has_class("-offline")
+            assert "not answering" in text_of(banner)
+            assert seat_map.selected_ids == chosen
+
+            server = await asyncio.to_thread(serve_on, backend, tmp_path, port)
+            await until(pilot, lambda: app.offline is None, 30)
+            assert not banner.has_class("-offline")
+            assert seat_map.selected_ids == chosen
+            await pilot.press("p")  # and the choice can still be held
+            await until(pilot, lambda: screen.hold is not None)
+            await pilot.press("r")
+            await until(pilot, lambda: screen.hold is None and app.active_hold is None)
+    finally:
+        server.stop()
+
+
+# -- the kiosk ---------------------------------------------------------------------------------
+
+
+async def test_kiosk_sells_as_a_guest_and_an_idle_kiosk_starts_over(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    show = (await powai_shows_tomorrow(api))[5]
+    app = KioskApp(demo.url, pin="2468", idle_seconds=3600)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        assert app.sells_at and {t.name for t in app.theaters if t.theater_id in app.sells_at} == {POWAI}
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
+        assert app.user is not None and app.user.role == "customer"
+
+        screen = await open_seats(pilot, show)
+        await pilot.press("space", "p")
+        await until(pilot, lambda: app.active_hold is not None)
+        hold = app.active_hold
+        assert hold is not None
+
+        app.idle_seconds = 0  # nobody has touched it for "a long time"
+        await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        app.idle_seconds = 3600
+        await until(pilot, lambda: app.active_hold is None)
+        seats = await api.seatmap(show.show_id)
+        assert statuses(seats.seats, hold.seat_ids) == {SeatStatus.AVAILABLE}
+        assert app.user is None
+        assert screen is not app.screen
+
+
+async def test_kiosk_has_no_quit_key_and_leaves_only_with_the_staff_pin(
+    demo: ServerProcess,
+) -> None:
+    app = KioskApp(demo.url, pin="2468", idle_seconds=3600)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        await pilot.press("ctrl+c")
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, WelcomeScreen)  # no palette either
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, Prompt))
+        await pilot.press(*"1111", "enter")
+        await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        assert app.is_running
+        await pilot.press("ctrl+x", *"2468", "enter")
+        await until(pilot, lambda: not app.is_running)
