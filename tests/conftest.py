@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from server.clock import FrozenClock
 from server.db.migrate import upgrade
 from server.db.models import Base
+from server.infra.database import async_url
 from server.infra.embedded import EmbeddedBackend, start_embedded, stop_postgres
 from server.settings import Settings
 
@@ -56,13 +57,18 @@ def backend() -> Iterator[Backend]:
     """
     data_dir = Path(tempfile.mkdtemp(prefix="bms-test-"))
     external_db = os.environ.get("BMS_TEST_DATABASE_URL")
-    embedded = start_embedded(data_dir, database=external_db is None, redis_nodes=3)
-    database_url = external_db or embedded.database_url or ""
+    # BMS_TEST_REDIS_URLS: three comma-separated external Redis URLs (the first is the main one).
+    external_redis = tuple(u for u in os.environ.get("BMS_TEST_REDIS_URLS", "").split(",") if u)
+    embedded = start_embedded(
+        data_dir, database=external_db is None, redis_nodes=0 if external_redis else 3
+    )
+    database_url = async_url(external_db or embedded.database_url or "")
+    redlock_urls = external_redis or embedded.redlock_urls
     asyncio.run(upgrade(database_url))
     yield Backend(
         database_url=database_url,
-        redis_url=embedded.redis_url or "",
-        redlock_urls=embedded.redlock_urls,
+        redis_url=redlock_urls[0],
+        redlock_urls=redlock_urls,
         data_dir=data_dir,
         embedded=embedded,
     )
