@@ -267,3 +267,22 @@ class AdmissionOut(msgspec.Struct, kw_only=True):
     position: int | None = None
     estimated_wait_seconds: int | None = None
     admission_token: str | None = None
+
+
+# -- waiting list -------------------------------------------------------------------------
+
+
+class WaitlistJoin(msgspec.Struct, kw_only=True):
+    seats_wanted: int
+    seat_type: str | None = None
+
+
+class WaitlistEntryOut(msgspec.Struct, kw_only=True):
+    entry_id: UUID
+    show_id: UUID
+    seats_wanted: int
+    seat_type: str | None
+    status: str
+    position: int | None = None
+    hold_id: UUID | None = None
+    offer_expires_at: datetime | None = None

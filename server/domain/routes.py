@@ -12,6 +12,7 @@ from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from redis.asyncio import Redis
 
 from server.domain.accounts.controllers import AccountController, AuthController
+from server.domain.admin.controllers import admin_router
 from server.domain.booking.controllers import booking_router
 from server.domain.catalog.controllers import catalog_router
 from server.domain.health.controllers import HealthController
@@ -26,10 +27,13 @@ from server.domain.live.admission import AdmissionController
 from server.domain.live.controllers import seat_feed
 from server.domain.live.feed import LiveFeed
 from server.domain.tickets.controllers import TicketController
+from server.domain.waitlist import services as waitlist
+from server.domain.waitlist.controllers import WaitlistController
 from server.infra.periodic import periodic
 from server.infra.state import Services
 
 SWEEP_INTERVAL_SECONDS = 0.5
+WAITLIST_INTERVAL_SECONDS = 1.0
 
 
 def handlers() -> list[Any]:
@@ -37,11 +41,13 @@ def handlers() -> list[Any]:
         HealthController,
         AuthController,
         AccountController,
+        admin_router,
         catalog_router,
         SeatMapController,
         HoldController,
         GroupHoldController,
         seat_feed,
+        WaitlistController,
         AdmissionController,
         booking_router,
         TicketController,
@@ -67,6 +73,13 @@ async def background(app: Litestar, services: Services) -> AsyncIterator[None]:
         await stack.enter_async_context(
             periodic(
                 "hold-sweeper", SWEEP_INTERVAL_SECONDS, lambda: inventory.sweep_expired(services)
+            )
+        )
+        await stack.enter_async_context(
+            periodic(
+                "waitlist-offers",
+                WAITLIST_INTERVAL_SECONDS,
+                lambda: waitlist.offer_freed_seats(services),
             )
         )
         yield

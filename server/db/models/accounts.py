@@ -29,11 +29,11 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None]
-    is_guest: Mapped[bool] = mapped_column(default=False)
-    is_active: Mapped[bool] = mapped_column(default=True)
+    is_guest: Mapped[bool] = mapped_column(default=False, server_default="false")
+    is_active: Mapped[bool] = mapped_column(default=True, server_default="true")
     # The wallet balance is kept beside its ledger so a CHECK can forbid overdrawing it.
-    wallet_balance_minor: Mapped[int] = mapped_column(default=0)
-    loyalty_points: Mapped[int] = mapped_column(default=0)
+    wallet_balance_minor: Mapped[int] = mapped_column(default=0, server_default="0")
+    loyalty_points: Mapped[int] = mapped_column(default=0, server_default="0")
     preferences: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = created_at()
 

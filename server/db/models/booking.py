@@ -56,14 +56,14 @@ class Booking(Base):
     status: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(12))
     currency: Mapped[str] = mapped_column(String(3))
-    seats_minor: Mapped[int] = mapped_column(default=0)
-    convenience_fee_minor: Mapped[int] = mapped_column(default=0)
-    tax_minor: Mapped[int] = mapped_column(default=0)
-    discount_minor: Mapped[int] = mapped_column(default=0)
-    loyalty_minor: Mapped[int] = mapped_column(default=0)
-    snacks_minor: Mapped[int] = mapped_column(default=0)
-    total_minor: Mapped[int] = mapped_column(default=0)
-    refunded_minor: Mapped[int] = mapped_column(default=0)
+    seats_minor: Mapped[int] = mapped_column(default=0, server_default="0")
+    convenience_fee_minor: Mapped[int] = mapped_column(default=0, server_default="0")
+    tax_minor: Mapped[int] = mapped_column(default=0, server_default="0")
+    discount_minor: Mapped[int] = mapped_column(default=0, server_default="0")
+    loyalty_minor: Mapped[int] = mapped_column(default=0, server_default="0")
+    snacks_minor: Mapped[int] = mapped_column(default=0, server_default="0")
+    total_minor: Mapped[int] = mapped_column(default=0, server_default="0")
+    refunded_minor: Mapped[int] = mapped_column(default=0, server_default="0")
     coupon_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     contact_email: Mapped[str | None]
     contact_phone: Mapped[str | None]
@@ -97,7 +97,11 @@ class BookingSeat(Base):
     show_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shows.id"))
     seat_type: Mapped[str] = mapped_column(String(12))
     price_minor: Mapped[int]
-    status: Mapped[str] = mapped_column(String(10), default=BookingSeatStatus.ACTIVE.value)
+    status: Mapped[str] = mapped_column(
+        String(10),
+        default=BookingSeatStatus.ACTIVE.value,
+        server_default=BookingSeatStatus.ACTIVE.value,
+    )
     cancelled_at: Mapped[datetime | None]
 
 
@@ -133,13 +137,13 @@ class Coupon(Base):
     kind: Mapped[str] = mapped_column(String(8))
     # Percent (1-100) for percent coupons, minor units for flat ones.
     value: Mapped[int]
-    min_amount_minor: Mapped[int] = mapped_column(default=0)
+    min_amount_minor: Mapped[int] = mapped_column(default=0, server_default="0")
     max_discount_minor: Mapped[int | None]
     valid_from: Mapped[datetime]
     valid_until: Mapped[datetime]
     total_limit: Mapped[int | None]
     per_user_limit: Mapped[int | None]
-    used_count: Mapped[int] = mapped_column(default=0)
+    used_count: Mapped[int] = mapped_column(default=0, server_default="0")
     movie_ids: Mapped[list[str] | None] = mapped_column(JSONB)
     theater_ids: Mapped[list[str] | None] = mapped_column(JSONB)
     seat_types: Mapped[list[str] | None] = mapped_column(JSONB)
@@ -168,7 +172,7 @@ class SnackItem(Base):
     name: Mapped[str] = mapped_column(String(120))
     category: Mapped[str] = mapped_column(String(40), default="snack")
     price_minor: Mapped[int]
-    available: Mapped[bool] = mapped_column(default=True)
+    available: Mapped[bool] = mapped_column(default=True, server_default="true")
 
 
 class SnackOrder(Base):
@@ -198,7 +202,11 @@ class WaitlistEntry(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     seats_wanted: Mapped[int] = mapped_column(SmallInteger)
     seat_type: Mapped[str | None] = mapped_column(String(12))
-    status: Mapped[str] = mapped_column(String(10), default=WaitlistStatus.WAITING.value)
+    status: Mapped[str] = mapped_column(
+        String(10),
+        default=WaitlistStatus.WAITING.value,
+        server_default=WaitlistStatus.WAITING.value,
+    )
     offered_hold_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     offer_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at()

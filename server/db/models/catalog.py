@@ -36,7 +36,7 @@ class City(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3))
     # Tax on tickets and fees, in basis points (1800 = 18 %).
-    tax_rate_bp: Mapped[int] = mapped_column(default=0)
+    tax_rate_bp: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Theater(Base):
@@ -56,11 +56,11 @@ class Theater(Base):
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     facilities: Mapped[list[str]] = mapped_column(ARRAY(String), default=list)
-    hold_minutes: Mapped[int] = mapped_column(SmallInteger, default=10)
-    cleaning_minutes: Mapped[int] = mapped_column(SmallInteger, default=15)
-    convenience_fee_minor: Mapped[int] = mapped_column(default=0)
+    hold_minutes: Mapped[int] = mapped_column(SmallInteger, default=10, server_default="10")
+    cleaning_minutes: Mapped[int] = mapped_column(SmallInteger, default=15, server_default="15")
+    convenience_fee_minor: Mapped[int] = mapped_column(default=0, server_default="0")
     # Wheelchair and companion seats go on general sale this long before the show.
-    accessible_release_minutes: Mapped[int] = mapped_column(default=60)
+    accessible_release_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
     cancellation_policy: Mapped[dict[str, Any]] = mapped_column(
         JSONB, default=lambda: dict(DEFAULT_CANCELLATION_POLICY)
     )
@@ -102,11 +102,11 @@ class Seat(Base):
     section: Mapped[str] = mapped_column(String(40))
     x: Mapped[int] = mapped_column(SmallInteger)
     y: Mapped[int] = mapped_column(SmallInteger)
-    accessible: Mapped[bool] = mapped_column(default=False)
+    accessible: Mapped[bool] = mapped_column(default=False, server_default="false")
     # Couple seats: the partner seat's label; companion seats: their wheelchair space's label.
     pair_label: Mapped[str | None] = mapped_column(String(16))
     # A retired seat stays for history (bookings point at it) but is never sold again.
-    retired: Mapped[bool] = mapped_column(default=False)
+    retired: Mapped[bool] = mapped_column(default=False, server_default="false")
 
 
 class Movie(Base):
@@ -133,8 +133,8 @@ class Movie(Base):
     synopsis: Mapped[str] = mapped_column(Text, default="")
     poster_url: Mapped[str | None] = mapped_column(Text)
     trailer_url: Mapped[str | None] = mapped_column(Text)
-    rating_count: Mapped[int] = mapped_column(default=0)
-    rating_sum: Mapped[int] = mapped_column(default=0)
+    rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = created_at()
 
 

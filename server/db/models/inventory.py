@@ -72,11 +72,15 @@ class Hold(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     show_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"))
     buyer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(10), default=HoldStatus.ACTIVE.value)
-    kind: Mapped[str] = mapped_column(String(16), default=HoldKind.STANDARD.value)
+    status: Mapped[str] = mapped_column(
+        String(10), default=HoldStatus.ACTIVE.value, server_default=HoldStatus.ACTIVE.value
+    )
+    kind: Mapped[str] = mapped_column(
+        String(16), default=HoldKind.STANDARD.value, server_default=HoldKind.STANDARD.value
+    )
     name: Mapped[str | None]
     channel: Mapped[str] = mapped_column(String(12))
-    accessible_request: Mapped[bool] = mapped_column(default=False)
+    accessible_request: Mapped[bool] = mapped_column(default=False, server_default="false")
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime] = created_at()
     ended_at: Mapped[datetime | None]

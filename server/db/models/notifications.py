@@ -26,7 +26,7 @@ class OutboxEvent(Base):
     topic: Mapped[str] = mapped_column(String(80))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = created_at()
-    attempts: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     processed_at: Mapped[datetime | None]
     last_error: Mapped[str | None]
 
@@ -44,7 +44,11 @@ class Notification(Base):
     recipient: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default=NotificationStatus.PENDING.value)
+    status: Mapped[str] = mapped_column(
+        String(10),
+        default=NotificationStatus.PENDING.value,
+        server_default=NotificationStatus.PENDING.value,
+    )
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = created_at()
     sent_at: Mapped[datetime | None]

@@ -35,7 +35,7 @@ class Payment(Base):
     gateway: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
     amount_minor: Mapped[int]
-    refunded_minor: Mapped[int] = mapped_column(default=0)
+    refunded_minor: Mapped[int] = mapped_column(default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     gateway_ref: Mapped[str | None] = mapped_column(String(100))
@@ -64,7 +64,7 @@ class Refund(Base):
     payment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payments.id"))
     amount_minor: Mapped[int]
     # Fees kept by the theater/platform on this cancellation (for settlement).
-    fee_kept_minor: Mapped[int] = mapped_column(default=0)
+    fee_kept_minor: Mapped[int] = mapped_column(default=0, server_default="0")
     destination: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(String(200))

@@ -43,12 +43,14 @@ class Show(Base):
     cleaning_ends_at: Mapped[datetime]
     language: Mapped[str] = mapped_column(String(40))
     format: Mapped[str] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(12), default=ShowStatus.SCHEDULED.value)
+    status: Mapped[str] = mapped_column(
+        String(12), default=ShowStatus.SCHEDULED.value, server_default=ShowStatus.SCHEDULED.value
+    )
     # When sale opens (a waiting room shuffles whoever queued before this).
     sale_opens_at: Mapped[datetime | None]
     # Base price per seat type in minor units, e.g. {"regular": 25000, "premium": 40000}.
     prices: Mapped[dict[str, int]] = mapped_column(JSONB)
-    version: Mapped[int] = mapped_column(default=1)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     cancel_reason: Mapped[str | None]
     created_at: Mapped[datetime] = created_at()
 
@@ -70,10 +72,10 @@ class PriceRule(Base):
     )
     name: Mapped[str] = mapped_column(String(120))
     condition: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    adjust_percent: Mapped[int] = mapped_column(default=0)
+    adjust_percent: Mapped[int] = mapped_column(default=0, server_default="0")
     seat_types: Mapped[list[str] | None] = mapped_column(JSONB)
     # Per seat type bounds in minor units, e.g. {"regular": {"floor": 15000, "ceiling": 40000}}.
     bounds: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    priority: Mapped[int] = mapped_column(default=100)
-    active: Mapped[bool] = mapped_column(default=True)
+    priority: Mapped[int] = mapped_column(default=100, server_default="100")
+    active: Mapped[bool] = mapped_column(default=True, server_default="true")
     created_at: Mapped[datetime] = created_at()

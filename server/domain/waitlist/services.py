@@ -1,0 +1,155 @@
+"""Waiting-list rules.
+
+Joining is allowed when the show cannot seat the request right now (fewer free seats of the
+wanted type than asked). A background job walks each show's line in order: when best-available
+finds a block for the person at the head, it takes a priority hold for them (kind
+``waitlist_offer``, the theater's hold time) and queues a ``waitlist.offered`` notification in
+the same transaction. Booking that hold fulfils the entry; letting it run out expires the
+entry and the line moves on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from server.contracts import api
+from server.contracts.enums import HoldKind, SeatStatus
+from server.domain.accounts.principal import Principal
+from server.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from server.domain.inventory import services as inventory
+from server.domain.inventory.queries import HoldTarget
+from server.domain.inventory.strategies import SeatsUnavailable
+from server.domain.waitlist import queries
+from server.infra.state import Services
+
+MAX_SEATS = 10
+
+
+def entry_out(row: Any) -> api.WaitlistEntryOut:
+    return api.WaitlistEntryOut(
+        entry_id=row.id,
+        show_id=row.show_id,
+        seats_wanted=row.seats_wanted,
+        seat_type=row.seat_type,
+        status=row.status,
+        position=getattr(row, "position", None) if row.status == "WAITING" else None,
+        hold_id=row.offered_hold_id,
+        offer_expires_at=row.offer_expires_at,
+    )
+
+
+async def join(
+    services: Services, principal: Principal, show_id: uuid.UUID, body: api.WaitlistJoin
+) -> api.WaitlistEntryOut:
+    if not 1 <= body.seats_wanted <= MAX_SEATS:
+        raise Invalid(f"seats_wanted must be between 1 and {MAX_SEATS}.")
+    terms = await inventory.load_terms(services, show_id)
+    if body.seat_type is not None and body.seat_type not in terms.prices:
+        known = ", ".join(sorted(terms.prices))
+        raise Invalid(f"This show has no {body.seat_type!r} seats; use one of {known}.")
+    now = services.clock.now()
+    if terms.starts_at <= now:
+        raise Conflict("This show has already started.")
+    async with services.engine.begin() as conn:
+        if await queries.live_entry_of(conn, show_id, principal.user_id):
+            raise Conflict("You are already on the waiting list for this show.")
+        free = await queries.free_seat_count(conn, show_id, body.seat_type, now)
+        if free >= body.seats_wanted:
+            raise Conflict(
+                f"There are still {free} free seats for this show: hold them instead of waiting."
+            )
+        row = await queries.insert_entry(
+            conn, show_id, principal.user_id, body.seats_wanted, body.seat_type
+        )
+        entry = await queries.entry(conn, row.id)
+    return entry_out(entry)
+
+
+async def status(
+    services: Services, principal: Principal, entry_id: uuid.UUID
+) -> api.WaitlistEntryOut:
+    async with services.engine.connect() as conn:
+        row = await queries.entry(conn, entry_id)
+    if row is None:
+        raise NotFound(f"There is no waiting-list entry {entry_id}.")
+    if row.user_id != principal.user_id and not principal.is_staff:
+        raise Forbidden("That waiting-list entry is someone else's.")
+    return entry_out(row)
+
+
+async def leave(services: Services, principal: Principal, entry_id: uuid.UUID) -> None:
+    await status(services, principal, entry_id)  # existence and ownership
+    async with services.engine.begin() as conn:
+        await queries.cancel_entry(conn, entry_id)
+
+
+async def offer_freed_seats(services: Services) -> int:
+    """One pass of the background job: settle old offers, make new ones. Returns offers made."""
+    now = services.clock.now()
+    async with services.engine.begin() as conn:
+        await queries.settle_offers(conn, now)
+        shows = await queries.shows_with_waiting(conn, now)
+    made = 0
+    for show_id in shows:
+        made += await _offer_for_show(services, show_id)
+    return made
+
+
+async def _offer_for_show(services: Services, show_id: uuid.UUID) -> int:
+    async with services.engine.connect() as conn:
+        line = await queries.waiting_in_order(conn, show_id)
+    made = 0
+    for waiting in line:
+        try:
+            block = await inventory.suggest_best(
+                services, show_id, waiting.seats_wanted, waiting.seat_type, accessible=False
+            )
+        except Conflict:
+            break  # first come, first served: nobody jumps the head of the line
+        if not await _offer(services, show_id, waiting, block.seat_ids):
+            break
+        made += 1
+    return made
+
+
+async def _offer(
+    services: Services, show_id: uuid.UUID, waiting: Any, seat_ids: list[uuid.UUID]
+) -> bool:
+    terms = await inventory.load_terms(services, show_id)
+    now = services.clock.now()
+    target = HoldTarget(
+        hold_id=uuid.uuid4(),
+        show_id=show_id,
+        buyer_id=waiting.user_id,
+        seat_ids=tuple(sorted(seat_ids)),
+        now=now,
+        expires_at=now + timedelta(minutes=terms.hold_minutes),
+        accessible=False,
+        channel="online",
+        kind=HoldKind.WAITLIST_OFFER.value,
+    )
+    try:
+        result = await inventory.strategy(services).hold(services.engine, target)
+    except SeatsUnavailable:
+        return False  # a buyer was faster; the next pass tries again
+    async with services.engine.begin() as conn:
+        await queries.mark_offered(
+            conn,
+            waiting.id,
+            target.hold_id,
+            target.expires_at,
+            {
+                "entry_id": waiting.id,
+                "user_id": waiting.user_id,
+                "show_id": show_id,
+                "hold_id": target.hold_id,
+                "seat_ids": list(target.seat_ids),
+                "expires_at": target.expires_at.isoformat(),
+            },
+        )
+    inventory.feed(services).publish(
+        show_id, result.sequence, SeatStatus.BLOCKED.value, result.seats
+    )
+    return True
