@@ -96,3 +96,22 @@ async def test_a_buyer_may_hold_only_so_many_times_per_show(client, session, wor
     third = await client.post(url, json={"seat_ids": [str(world.seats["J3"])]}, headers=auth(alice))
     assert third.status_code == 429
     assert "live holds" in third.json()["detail"]
+
+
+async def test_a_booked_hold_cannot_be_released(client, session, world) -> None:
+    from sqlalchemy import text
+
+    _, alice = await make_user(session)
+    held = await client.post(
+        f"/api/v1/shows/{world.show_id}/holds",
+        json={"seat_ids": [str(world.seats["D2"])]},
+        headers=auth(alice),
+    )
+    hold_id = held.json()["hold_id"]
+    await session.execute(
+        text("UPDATE holds SET status = 'CONVERTED' WHERE id = :h"), {"h": hold_id}
+    )
+    await session.commit()
+    refused = await client.delete(f"/api/v1/holds/{hold_id}", headers=auth(alice))
+    assert refused.status_code == 409
+    assert "cancel the booking" in refused.json()["detail"]

@@ -188,8 +188,10 @@ async def release(services: Services, principal: Principal, hold_id: uuid.UUID) 
             principal.is_staff and principal.can_act_for(theater_id)
         ):
             raise Forbidden("That hold belongs to someone else.")
+        if status == HoldStatus.CONVERTED.value:
+            raise Conflict("This hold became a booking; cancel the booking to give its seats back.")
         if status != HoldStatus.ACTIVE.value:
-            return  # releasing twice is harmless: the seats are already free
+            return  # releasing twice (or after expiry) is harmless: the seats are already free
         show_id, seats, sequence = await queries.release_hold(
             conn,
             hold_id,
