@@ -130,30 +130,28 @@ def _db_url() -> tuple[str, object]:
     return resolved.database_url or "", backend
 
 
-@db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
-    """Apply migrations up to REVISION (default: the newest)."""
-    from server.db.migrate import current_revision, upgrade
+def _migrate(action: str, revision: str) -> None:
+    from server.db import migrate
 
     url, backend = _db_url()
     try:
-        asyncio.run(upgrade(url, revision))
-        typer.echo(f"database at revision {asyncio.run(current_revision(url))}", err=True)
+        asyncio.run(getattr(migrate, action)(url, revision))
+        revision_now = asyncio.run(migrate.current_revision(url))
+        typer.echo(f"database at revision {revision_now}", err=True)
     finally:
         backend.stop()  # type: ignore[attr-defined]
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    _migrate("upgrade", revision)
 
 
 @db_app.command("downgrade")
 def db_downgrade(revision: str = "-1") -> None:
     """Undo migrations down to REVISION (default: one step; 'base' for an empty database)."""
-    from server.db.migrate import current_revision, downgrade
-
-    url, backend = _db_url()
-    try:
-        asyncio.run(downgrade(url, revision))
-        typer.echo(f"database at revision {asyncio.run(current_revision(url))}", err=True)
-    finally:
-        backend.stop()  # type: ignore[attr-defined]
+    _migrate("downgrade", revision)
 
 
 @db_app.command("reset")
