@@ -53,9 +53,15 @@ class AdminApi:
         return self._decode(self._send("GET", path, params=query), result)
 
     def post(self, path: str, result: type[T], body: msgspec.Struct | None = None) -> T:
+        return self._write("POST", path, result, body)
+
+    def patch(self, path: str, result: type[T], body: msgspec.Struct) -> T:
+        return self._write("PATCH", path, result, body)
+
+    def _write(self, method: str, path: str, result: type[T], body: msgspec.Struct | None) -> T:
         content = msgspec.json.encode(body) if body is not None else None
         headers = {"Content-Type": "application/json"} if body is not None else {}
-        return self._decode(self._send("POST", path, content=content, headers=headers), result)
+        return self._decode(self._send(method, path, content=content, headers=headers), result)
 
     def delete(self, path: str) -> None:
         self._send("DELETE", path)

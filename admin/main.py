@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from admin.commands import auth, layouts, tokens, users
+from admin.commands import auth, layouts, movies, prices, schedule, seats, theaters, tokens, users
 from admin.output import AdminTyper, examples
 
 app = AdminTyper(
     name="admin",
     help=(
-        "Administer a bms server: log in, manage accounts and tokens, check layouts. "
+        "Administer a bms server: accounts and tokens, theaters and screens, layouts, movies, "
+        "schedules, prices and seat repairs. "
         "The server is BMS_SERVER_URL (default http://127.0.0.1:8000); BMS_TOKEN, when set, "
         "is used instead of the stored login. Exit codes: 0 ok, 1 error, 2 usage error, "
         "3 partial failure."
@@ -23,3 +24,9 @@ app.command(
 app.add_typer(users.app, name="user")
 app.add_typer(tokens.app, name="token")
 app.add_typer(layouts.app, name="layout")
+app.add_typer(theaters.theater_app, name="theater")
+app.add_typer(theaters.screen_app, name="screen")
+app.add_typer(movies.app, name="movie")
+app.add_typer(schedule.app, name="schedule")
+app.add_typer(prices.app, name="price")
+app.add_typer(seats.app, name="seats")

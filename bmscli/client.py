@@ -35,6 +35,7 @@ from server.contracts.api import (
     UserOut,
 )
 from server.contracts.catalog import MetaOut, MovieSuggestion, ReviewOut
+from server.contracts.checkout import BookingOut, BookingRequest, QuoteOut, QuoteRequest
 
 API = "/api/v1"
 
@@ -205,6 +206,28 @@ class ApiClient:
         except (OSError, WebSocketException) as exc:
             raise ServerUnreachable(self._unreachable(exc)) from exc
 
+    # -- checkout -------------------------------------------------------------------------
+
+    async def quote(self, hold_id: uuid.UUID, request: QuoteRequest | None = None) -> QuoteOut:
+        body = request or QuoteRequest()
+        return await self._call("POST", f"/holds/{hold_id}/quote", QuoteOut, body=body)
+
+    async def book(self, request: BookingRequest, *, idempotency_key: str) -> BookingOut:
+        """Pay for a hold; retrying with the same key never charges twice."""
+        headers = {"Idempotency-Key": idempotency_key}
+        return await self._call("POST", "/bookings", BookingOut, body=request, headers=headers)
+
+    async def booking(self, code: str) -> BookingOut:
+        return await self._call("GET", f"/bookings/{code}", BookingOut)
+
+    async def ticket_art(self, code: str) -> str:
+        """The ticket's QR code drawn with half-block characters, for a terminal."""
+        art: bytes = await self._call("GET", f"/bookings/{code}/ticket.txt", bytes)
+        return art.decode()
+
+    async def ticket_png(self, code: str) -> bytes:
+        return await self._call("GET", f"/bookings/{code}/ticket.png", bytes)
+
     # -- plumbing -------------------------------------------------------------------------
 
     async def _call(
@@ -217,7 +240,8 @@ class ApiClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
-        """Send one request; decode the answer as ``type_`` (None: expect no body)."""
+        """Send one request; decode the answer as ``type_`` (None: expect no body; bytes:
+        the body as it came)."""
         headers = {**(headers or {}), **self._auth()}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -240,6 +264,8 @@ class ApiClient:
             )
         if type_ is None:
             return None
+        if type_ is bytes:
+            return response.content
         return msgspec.json.decode(response.content, type=type_)
 
     def _auth(self) -> dict[str, str]:

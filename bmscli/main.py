@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from admin.main import app as admin_app
+from bmscli.checkin import checkin
 from bmscli.tui_cli import kiosk, tui
 from server.cli import db_app, demo, serve_app
 
@@ -19,6 +20,7 @@ app.add_typer(serve_app, name="serve")
 app.command("demo")(demo)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+app.command("checkin")(checkin)
 app.command("tui")(tui)
 app.command("kiosk")(kiosk)
 

@@ -1,9 +1,11 @@
-"""layout validate | show: check and draw `.layout` files locally (docs/layouts.md)."""
+"""layout validate | show | import: check and draw `.layout` files (docs/layouts.md), draw a
+screen's current layout, and import a new one onto a screen."""
 
 from __future__ import annotations
 
 import functools
 import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +14,8 @@ import msgspec
 import typer
 from rich.text import Text
 
+from admin.api import connect
+from admin.commands.bulk import DryRun, pairs
 from admin.output import (
     EXIT_ERROR,
     AdminTyper,
@@ -22,14 +26,19 @@ from admin.output import (
     info,
     listing,
     print_json,
+    record,
     stdout,
     success,
 )
+from server.contracts.admin import LayoutConflict, LayoutImport, LayoutImportOut, ScreenLayoutOut
 from server.layouts.model import Layout, SeatType
-from server.layouts.parser import LayoutError, LayoutIssue, load_layout
+from server.layouts.parser import LayoutError, LayoutIssue, load_layout, parse_layout
 from server.layouts.render import TYPE_GLYPHS, render_text
 
-app = AdminTyper(help="Seat-map layout files: validate and preview.", no_args_is_help=True)
+app = AdminTyper(
+    help="Seat-map layouts: validate and draw files, draw a screen's, import onto a screen.",
+    no_args_is_help=True,
+)
 
 SEAT_STYLES: dict[SeatType, str] = {
     SeatType.REGULAR: "green",
@@ -164,14 +173,111 @@ def coloured(layout: Layout) -> Text:
     return drawing
 
 
-@app.command("show", epilog=examples("bms admin layout show layouts/imax-grand.layout"))
-def show(file: Annotated[Path, typer.Argument(help="The .layout file to draw.")]) -> None:
+def _from_server(screen_id: uuid.UUID) -> Loaded:
+    with connect() as client:
+        stored = client.get(f"/api/v1/admin/screens/{screen_id}/layout", ScreenLayoutOut)
+    source = f"screen {stored.name} ({screen_id})"
+    try:
+        return Loaded(Path(source), layout=parse_layout(stored.source, source=source))
+    except LayoutError as exc:
+        return Loaded(Path(source), issues=exc.issues)
+
+
+@app.command(
+    "show",
+    epilog=examples(
+        "bms admin layout show layouts/imax-grand.layout", "bms admin layout show SCREEN_ID"
+    ),
+)
+def show(
+    source: Annotated[
+        str, typer.Argument(help="A .layout file, or a screen id to draw that screen's layout.")
+    ],
+) -> None:
     """Draw a layout as the box office sees it, seats coloured by type, with a legend.
 
+    A file is drawn locally; a screen id fetches the screen's current layout from the server.
     Colours are left out when the output is not a terminal or NO_COLOR is set.
+    """
+    path = Path(source)
+    screen_id = _screen_id(source) if not path.exists() else None
+    loaded = _from_server(screen_id) if screen_id else load(path)
+    if loaded.layout is None:
+        report_issues(loaded)
+        raise typer.Exit(EXIT_ERROR)
+    stdout().print(coloured(loaded.layout), soft_wrap=True, end="")
+
+
+def _screen_id(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+IMPORT_FIELDS = (
+    ("Seats", lambda r: r.seats_total),
+    ("Added", lambda r: r.added),
+    ("Restored", lambda r: r.restored),
+    ("Retired", lambda r: r.retired),
+    ("Changed", lambda r: r.changed),
+    ("Future shows", lambda r: r.future_shows),
+    ("Prices added", lambda r: [f"{k} {v}" for k, v in r.prices_added.items()]),
+)
+CONFLICT_COLUMNS: list[Column[LayoutConflict]] = [
+    ("Show", lambda c: c.show_id),
+    ("Movie", lambda c: c.title),
+    ("Starts (local)", lambda c: c.starts_local),
+    ("Seats in the way", lambda c: c.seats),
+]
+
+
+@app.command(
+    "import",
+    epilog=examples(
+        "bms admin layout import screen-3.layout --screen SCREEN_ID --dry-run",
+        "bms admin layout import screen-3.layout --screen SCREEN_ID --price couple=550.00",
+    ),
+)
+def import_layout(
+    file: Annotated[Path, typer.Argument(help="The new .layout file.")],
+    screen: Annotated[uuid.UUID, typer.Option(help="The id of the screen to change.")],
+    dry_run: DryRun = False,
+    price: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="TYPE=AMOUNT (major units, e.g. couple=550.00) for a seat type the layout "
+            "brings to future shows that have no price for it. Repeatable."
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Replace a screen's layout. Seats are matched by label: new ones are added (and put on
+    sale in future shows), missing ones are retired. Refused, with the shows and seats in the
+    way, when a future show has a retiring seat sold or held.
     """
     loaded = load(file)
     if loaded.layout is None:
         report_issues(loaded)
         raise typer.Exit(EXIT_ERROR)
-    stdout().print(coloured(loaded.layout), soft_wrap=True, end="")
+    body = LayoutImport(
+        layout=file.read_text(encoding="utf-8-sig"),
+        source=str(file),
+        dry_run=dry_run,
+        prices=pairs(price, "--price", "couple=550.00"),
+    )
+    with connect() as client:
+        report = client.post(f"/api/v1/admin/screens/{screen}/layout", LayoutImportOut, body)
+    record([(name, get(report)) for name, get in IMPORT_FIELDS], as_json=as_json, data=report)
+    if report.conflicts:
+        if not as_json:
+            listing(report.conflicts, CONFLICT_COLUMNS, as_json=False, empty="")
+        fail(
+            f"{len(report.conflicts)} future show(s) have sold or held seats that this layout "
+            "removes; the import would be refused"
+        )
+        raise typer.Exit(EXIT_ERROR)
+    if report.applied:
+        success(f"screen {screen} now has layout {report.layout_name!r}")
+    else:
+        info("dry run: nothing was changed")

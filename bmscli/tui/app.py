@@ -112,12 +112,15 @@ class BoxOfficeApp(App[None]):
         self.show_base(LoginScreen())
 
     @work(exclusive=True, group="navigate")
-    async def show_base(self, screen: Screen[None]) -> None:
-        """Make ``screen`` the bottom of the app's stack, above Textual's default screen.
+    async def show_base(self, screen: Screen[None] | None = None) -> None:
+        """Go back to the app's first screen (above Textual's default one); with ``screen``,
+        make that the first screen instead.
 
         An app worker, so the screens it removes can ask for it from their own workers."""
         while len(self.screen_stack) > 2:
             await self.pop_screen()
+        if screen is None:
+            return
         if len(self.screen_stack) == 2:
             await self.switch_screen(screen)
         else:
@@ -137,6 +140,10 @@ class BoxOfficeApp(App[None]):
         self.sub_title = ""
         self.city = None
         self.open_front_door()
+
+    def finish_sale(self) -> None:
+        """The ticket is out: back to the first screen for the next customer."""
+        self.show_base()
 
     @property
     def api(self) -> ApiClient:

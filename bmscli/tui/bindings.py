@@ -44,10 +44,20 @@ SHOWTIMES = [
 SEATS = [
     BACK,
     Binding("b", "best_available", "Best seats", id="seats.best"),
-    Binding("p", "hold", "Hold seats", id="seats.hold"),
+    Binding("p", "proceed", "Hold & pay", id="seats.proceed"),
     Binding("r", "release", "Release", id="seats.release"),
     Binding("c", "clear", "Clear", id="seats.clear"),
     Binding("a", "accessible", "Accessible", id="seats.accessible"),
+]
+
+CHECKOUT = [
+    Binding("escape", "back", "Back to seats", id="checkout.back"),
+    Binding("f10", "pay", "Pay", id="checkout.pay"),
+]
+
+TICKET = [
+    Binding("escape", "done", "Done", id="ticket.done"),
+    Binding("s", "save", "Save / print", id="ticket.save"),
 ]
 
 HELP = [Binding("escape,f1,q", "close", "Close")]
@@ -59,4 +69,6 @@ HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
     ("A movie", MOVIE),
     ("Showtimes", SHOWTIMES),
     ("Seats", [*SeatMap.BINDINGS, *SEATS]),
+    ("Checkout", CHECKOUT),
+    ("Ticket", TICKET),
 ]

@@ -44,10 +44,10 @@ def occupancy(show: ShowOut) -> float:
 
 
 def availability(show: ShowOut) -> Text:
-    """ "142 of 320 free" with a word of warning when few are left."""
-    text = Text(f"{show.seats_available} of {show.seats_total} free")
+    """ "32 free" with a word of warning when few are left."""
     if show.seats_available == 0:
-        return Text("Sold out", style="bold red")
+        return Text("sold out", style="bold red")
+    text = Text(f"{show.seats_available} free")
     if occupancy(show) > FILLING_FAST:
         text.append("  filling fast", style="bold #ff8700")
     return text

@@ -124,9 +124,11 @@ class KioskApp(BoxOfficeApp):
     async def start_over(self) -> None:
         """Back to the welcome screen for the next customer, with any hold released."""
         await self.release_active_hold()
-        while len(self.screen_stack) > 2:
-            await self.pop_screen()
         self.user = None
+        self.show_base()
+
+    def finish_sale(self) -> None:
+        self.start_over()
 
     # -- idling ---------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from server.domain.inventory.strategies import make_strategy
 from server.domain.live.admission import AdmissionController
 from server.domain.live.controllers import seat_feed
 from server.domain.live.feed import LiveFeed
+from server.domain.notifications import worker as notifications
 from server.domain.tickets.controllers import TicketController
 from server.domain.waitlist import services as waitlist
 from server.domain.waitlist.controllers import WaitlistController
@@ -81,5 +82,8 @@ async def background(app: Litestar, services: Services) -> AsyncIterator[None]:
                 WAITLIST_INTERVAL_SECONDS,
                 lambda: waitlist.offer_freed_seats(services),
             )
+        )
+        await stack.enter_async_context(
+            periodic("notifications", notifications.INTERVAL_SECONDS, notifications.job(services))
         )
         yield

@@ -15,12 +15,13 @@ import pytest
 from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Input, OptionList
+from textual.widgets import Input, OptionList, Select
 
 from bmscli.client import ApiClient
 from bmscli.tui.app import BoxOfficeApp
 from bmscli.tui.kiosk import KioskApp
 from bmscli.tui.screens.browse import BrowseScreen
+from bmscli.tui.screens.checkout import CheckoutScreen
 from bmscli.tui.screens.help import HelpScreen
 from bmscli.tui.screens.kiosk import WelcomeScreen
 from bmscli.tui.screens.login import LoginScreen
@@ -28,6 +29,7 @@ from bmscli.tui.screens.movie import MovieScreen
 from bmscli.tui.screens.prompt import Prompt
 from bmscli.tui.screens.seats import SeatScreen
 from bmscli.tui.screens.showtimes import ShowtimesScreen
+from bmscli.tui.screens.ticket import TicketScreen
 from bmscli.tui.widgets.banner import ConnectionBanner
 from bmscli.tui.widgets.countdown import Countdown
 from bmscli.tui.widgets.movie_list import MovieList
@@ -54,13 +56,13 @@ async def api(demo: ServerProcess) -> AsyncIterator[ApiClient]:
         yield client
 
 
-async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 15) -> None:
+async def until(pilot: Pilot[None], condition: Callable[[], object], seconds: float = 15) -> None:
     """Let the app run until ``condition()`` holds (network answers take a moment)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + seconds
     while not condition():
         if loop.time() > deadline:
-            raise AssertionError(f"still not true after {timeout} s: {condition}")
+            raise AssertionError(f"still not true after {seconds} s: {condition}")
         await pilot.pause(0.05)
 
 
@@ -192,7 +194,9 @@ async def test_movie_details_then_showtimes_by_theater_with_occupancy(
         await until(pilot, lambda: showtimes.shows is not None)
         await pilot.press("right_square_bracket")  # tomorrow: today's shows may be over
         await until(pilot, lambda: showtimes.day == tomorrow_in_mumbai())
-        await until(pilot, lambda: bool(showtimes.shows) and showtimes.shows[0].show_id == show.show_id)
+        await until(
+            pilot, lambda: bool(showtimes.shows) and showtimes.shows[0].show_id == show.show_id
+        )
         assert {s.theater_name for s in showtimes.shows or []} == {POWAI}  # the clerk's theater
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, SeatScreen))
@@ -216,18 +220,22 @@ async def test_best_available_hold_with_countdown_then_back_releases(
         assert set(seat_map.selected_ids) == set(best.seat_ids)
 
         await pilot.press("p")
-        await until(pilot, lambda: screen.hold is not None)
-        assert app.active_hold is not None
+        await until(pilot, lambda: isinstance(app.screen, CheckoutScreen))
+        assert screen.hold is not None and app.active_hold is not None
+        await pilot.press("escape")  # back to the seats: still held
+        assert app.screen is screen and app.active_hold is not None
         countdown = screen.query_one(Countdown)
         assert countdown.expires_at == app.active_hold.expires_at
-        assert "Seats held for" in text_of(countdown)
+        assert "Held for" in text_of(countdown)
         held = await api.seatmap(show.show_id)
         assert statuses(held.seats, best.seat_ids) == {SeatStatus.BLOCKED}
         await pilot.press("space")  # held seats are fixed
         assert len(seat_map.selected_ids) == 3
 
         await pilot.press("escape")
-        await until(pilot, lambda: app.active_hold is None and not isinstance(app.screen, SeatScreen))
+        await until(
+            pilot, lambda: app.active_hold is None and not isinstance(app.screen, SeatScreen)
+        )
         freed = await api.seatmap(show.show_id)
         assert statuses(freed.seats, best.seat_ids) == {SeatStatus.AVAILABLE}
 
@@ -270,14 +278,59 @@ async def test_an_expired_hold_tells_the_buyer_and_clears_the_choice(
         await until(pilot, lambda: screen.hold is not None)
         hold = screen.hold
         assert hold is not None
+        assert isinstance(app.screen, CheckoutScreen)
 
         skew = timedelta(minutes=30)  # the countdown reads the app's clock
         await until(pilot, lambda: screen.hold is None)
+        await until(pilot, lambda: app.screen is screen)  # checkout gave up too
         assert seat_map.selected_ids == ()
-        assert any("Hold expired" == n.title for n in app._notifications)
+        assert any(n.title == "Hold expired" for n in app._notifications)
         assert not screen.query(Countdown)
     await api.login("clerk@demo.bms", "demo")
     await api.release(hold.hold_id)
+
+
+async def test_checkout_declined_card_then_cash_with_change_gives_the_ticket(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    show = (await powai_shows_tomorrow(api))[6]
+    app = BoxOfficeApp(demo.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_as_clerk(pilot)
+        await open_seats(pilot, show)
+        await pilot.press("space", "p")
+        await until(pilot, lambda: isinstance(app.screen, CheckoutScreen))
+        checkout = app.screen
+        assert isinstance(checkout, CheckoutScreen)
+        await until(pilot, lambda: checkout.quote is not None)
+        assert checkout.quote is not None
+        total = checkout.quote.amounts.total_minor
+
+        checkout.query_one("#method", Select).value = "card"
+        await pilot.pause()
+        checkout.query_one("#card-number", Input).value = "4000 0000 0000 0002"  # declines
+        checkout.query_one("#card-expiry", Input).value = "12/30"
+        checkout.query_one("#card-cvv", Input).value = "123"
+        await pilot.press("f10")
+        await until(pilot, lambda: any(n.title == "Payment declined" for n in app._notifications))
+        assert app.screen is checkout and app.active_hold is not None
+
+        checkout.query_one("#method", Select).value = "cash"
+        await pilot.pause()
+        checkout.query_one("#tendered", Input).value = str(total // 100 + 100)
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(app.screen, TicketScreen))
+        ticket = app.screen
+        assert isinstance(ticket, TicketScreen)
+        assert app.active_hold is None
+        await until(pilot, lambda: ticket.art is not None)
+        assert "▄" in (ticket.art or "")
+        await api.login("clerk@demo.bms", "demo")
+        booking = await api.booking(ticket.booking.code)
+        assert booking.status == "CONFIRMED"
+        assert booking.change_minor == total // 100 * 100 + 10000 - total
+        await pilot.press("escape")  # done: back to the movies for the next customer
+        await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
 
 
 async def test_palette_jumps_to_a_movie_and_help_lists_the_keys(demo: ServerProcess) -> None:
@@ -298,7 +351,7 @@ async def test_palette_jumps_to_a_movie_and_help_lists_the_keys(demo: ServerProc
         await pilot.press("f1")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         help_text = " ".join(text_of(section) for section in app.screen.query(".help-section"))
-        for description in ("Best seats", "Hold seats", "Release", "Seat left", "Day after"):
+        for description in ("Best seats", "Hold & pay", "Release", "Seat left", "Day after", "Pay"):
             assert description in help_text
         await pilot.press("escape")
         assert isinstance(app.screen, MovieScreen)
@@ -352,8 +405,8 @@ async def test_a_server_restart_shows_the_banner_reconnects_and_keeps_the_choice
             assert not banner.has_class("-offline")
             assert seat_map.selected_ids == chosen
             await pilot.press("p")  # and the choice can still be held
-            await until(pilot, lambda: screen.hold is not None)
-            await pilot.press("r")
+            await until(pilot, lambda: isinstance(app.screen, CheckoutScreen))
+            await pilot.press("escape", "r")
             await until(pilot, lambda: screen.hold is None and app.active_hold is None)
     finally:
         server.stop()
@@ -369,7 +422,9 @@ async def test_kiosk_sells_as_a_guest_and_an_idle_kiosk_starts_over(
     app = KioskApp(demo.url, pin="2468", idle_seconds=3600)
     async with app.run_test(size=(100, 34)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
-        assert app.sells_at and {t.name for t in app.theaters if t.theater_id in app.sells_at} == {POWAI}
+        assert app.sells_at and {t.name for t in app.theaters if t.theater_id in app.sells_at} == {
+            POWAI
+        }
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
         assert app.user is not None and app.user.role == "customer"

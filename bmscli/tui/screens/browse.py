@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 TYPING_PAUSE_SECONDS = 0.25  # search once the clerk pauses, not on every keystroke
 DAYS_AHEAD = 7
 SORTS = [
-    ("Most popular", MovieSort.POPULARITY.value),
-    ("Top rated", MovieSort.RATING.value),
+    ("Popular", MovieSort.POPULARITY.value),
+    ("Rating", MovieSort.RATING.value),
     ("Newest", MovieSort.RELEASE.value),
     ("A to Z", MovieSort.TITLE.value),
 ]
@@ -57,9 +57,11 @@ class MovieSuggester(Suggester):
 class BrowseScreen(BoxOfficeScreen):
     BINDINGS = bindings.BROWSE
 
-    def __init__(self) -> None:
+    def __init__(self, movies: list[MovieOut] | None = None) -> None:
+        """``movies``: a list to show as it is, without asking the server (a still picture)."""
         super().__init__()
         self.status = MovieStatus.NOW_SHOWING.value
+        self.movies = movies
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="browse-bar"):
@@ -70,12 +72,12 @@ class BrowseScreen(BoxOfficeScreen):
                 suggester=MovieSuggester(self.office),
             )
         with Horizontal(id="filters"):
-            yield Select[str]((), prompt="Any language", id="language")
-            yield Select[str]((), prompt="Any genre", id="genre")
+            yield Select[str]((), prompt="Language", id="language")
+            yield Select[str]((), prompt="Genre", id="genre")
             yield Select[str](
-                ((f.value, f.value) for f in ScreenFormat), prompt="Any format", id="format"
+                ((f.value, f.value) for f in ScreenFormat), prompt="Format", id="format"
             )
-            yield Select[date]((), prompt="Any day", id="day")
+            yield Select[date]((), prompt="Day", id="day")
             yield Select[str](SORTS, allow_blank=False, value=SORTS[0][1], id="sort")
         yield Tabs(
             Tab("Now showing", id=MovieStatus.NOW_SHOWING.value),
@@ -85,8 +87,12 @@ class BrowseScreen(BoxOfficeScreen):
         yield MovieList(id="movies")
 
     def on_mount(self) -> None:
-        self.reload()
         self.query_one(MovieList).focus()
+        if self.movies is None:
+            self.reload()
+        else:
+            self._show_city()
+            self.show_movies(self.movies)
 
     # -- loading --------------------------------------------------------------------------
 
@@ -105,12 +111,17 @@ class BrowseScreen(BoxOfficeScreen):
                 "This server has no cities yet; an admin adds them first.", severity="error"
             )
             return
+        self._show_city()
+        await self._load_city_filters()
+        self.refresh_movies()
+
+    def _show_city(self) -> None:
+        office = self.office
         city_select = self.query_one("#city", Select)
         with self.prevent(Select.Changed):
             city_select.set_options((city.name, city.name) for city in office.cities)
-            city_select.value = office.city.name
-        await self._load_city_filters()
-        self.refresh_movies()
+            if office.city is not None:
+                city_select.value = office.city.name
 
     async def _load_city_filters(self) -> None:
         """Languages and genres of the city's movies; the next days on its own calendar."""
@@ -170,6 +181,7 @@ class BrowseScreen(BoxOfficeScreen):
 
     def show_movies(self, movies: list[MovieOut]) -> None:
         """List these movies (the worker's result, or fixed data for a still picture)."""
+        self.movies = movies
         table = self.query_one(MovieList)
         table.show(movies)
         what = "movie" if len(movies) == 1 else "movies"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Center, Middle
+from textual.containers import Vertical
 from textual.widgets import Button, Static
 
 from bmscli.tui.screens.base import BoxOfficeScreen
@@ -15,8 +15,8 @@ class WelcomeScreen(BoxOfficeScreen):
     BINDINGS = [Binding("enter,space", "start", "Buy tickets")]
 
     def compose_body(self) -> ComposeResult:
-        with Middle(id="welcome"), Center():
-            yield Static("🎬  Welcome", id="welcome-title")
+        with Vertical(id="welcome"):
+            yield Static("Welcome to the movies", id="welcome-title")
             yield Static("", id="welcome-theater")
             yield Button("Buy tickets", variant="primary", id="start")
             yield Static("Touch the button or press Enter to start", id="welcome-hint")

@@ -10,12 +10,14 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from bmscli.tui.screens.base import BoxOfficeScreen
-from server.contracts.catalog import DemoAccount
+from server.contracts.catalog import DemoAccount, MetaOut
 
 
 class LoginScreen(BoxOfficeScreen):
-    def __init__(self) -> None:
+    def __init__(self, meta: MetaOut | None = None) -> None:
+        """``meta``: the server's self-description when already known (else fetched)."""
         super().__init__()
+        self.meta = meta
         self._accounts: dict[str, DemoAccount] = {}
 
     def compose_body(self) -> ComposeResult:
@@ -31,14 +33,21 @@ class LoginScreen(BoxOfficeScreen):
                 yield OptionList(id="demo-list")
 
     def on_mount(self) -> None:
-        self.reload()
         self.query_one("#email", Input).focus()
+        if self.meta is None:
+            self.reload()
+        else:
+            self.show_meta(self.meta)
 
     @work(exclusive=True, group="meta")
     async def reload(self) -> None:
         meta = await self.office.request(self.office.api.meta())
-        if meta is None:
-            return
+        if meta is not None:
+            self.show_meta(meta)
+
+    def show_meta(self, meta: MetaOut) -> None:
+        """Offer the demo accounts, if the server runs on demo data."""
+        self.meta = meta
         self.query_one("#demo-accounts").display = meta.demo
         self._accounts = {account.email: account for account in meta.demo_accounts}
         demo_list = self.query_one("#demo-list", OptionList)

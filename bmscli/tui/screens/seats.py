@@ -26,6 +26,7 @@ from bmscli.tui.messages import CursorMoved, SeatTakenByOther, SelectionChanged,
 from bmscli.tui.money import format_money
 from bmscli.tui.retry import Backoff
 from bmscli.tui.screens.base import BoxOfficeScreen
+from bmscli.tui.screens.checkout import CheckoutScreen
 from bmscli.tui.screens.prompt import Prompt
 from bmscli.tui.widgets.countdown import Countdown
 from bmscli.tui.widgets.legend import Legend
@@ -33,7 +34,8 @@ from bmscli.tui.widgets.seat_map import SeatMap
 from server.contracts.api import HoldOut, SeatMapOut, ShowOut
 
 DEFAULT_PARTY = "2"
-CHOOSING_ACTIONS = frozenset({"best_available", "hold", "clear", "accessible"})
+CHOOSE_HINT = "Choose seats: arrows and space, or b for the best"
+CHOOSING_ACTIONS = frozenset({"best_available", "clear", "accessible"})
 HELD_ACTIONS = frozenset({"release"})
 
 
@@ -55,23 +57,27 @@ class SeatScreen(BoxOfficeScreen):
         self.hold = hold
         self.live = live
         self._hold_key = str(uuid.uuid4())
+        # Kept as attributes: live updates may still arrive while the screen is closing.
         self.seat_map = SeatMap(id="seat-map")
         self.legend = Legend(id="legend")
+        self.cursor_info = Static(id="cursor-info")
+        self.selection_info = Static(CHOOSE_HINT, id="selection-info")
+        compact = not self.office.LARGE_CONTROLS
+        self.buttons = {
+            "best": Button("Best seats", id="best", compact=compact),
+            "hold": Button("Hold & pay", variant="primary", id="hold", compact=compact),
+            "pay": Button("Pay", variant="success", id="pay", compact=compact),
+            "release": Button("Release", variant="error", id="release", compact=compact),
+        }
 
     def compose_body(self) -> ComposeResult:
         yield Static(self._show_line(), id="show-line")
         yield self.seat_map
         yield self.legend
         with Horizontal(id="seat-bar"):
-            yield Static(id="cursor-info")
-            yield Static("Choose seats: arrows and space, or b for the best", id="selection-info")
-            yield Button("Best seats", id="best", compact=not self.office.LARGE_CONTROLS)
-            yield Button(
-                "Hold seats", variant="primary", id="hold", compact=not self.office.LARGE_CONTROLS
-            )
-            yield Button(
-                "Release", variant="error", id="release", compact=not self.office.LARGE_CONTROLS
-            )
+            yield self.cursor_info
+            yield self.selection_info
+            yield from self.buttons.values()
 
     def on_mount(self) -> None:
         self.seat_map.focus()
@@ -119,9 +125,9 @@ class SeatScreen(BoxOfficeScreen):
     @on(SelectionChanged)
     def selection_changed(self, event: SelectionChanged) -> None:
         self._hold_key = str(uuid.uuid4())  # a new choice is a new hold, not a retry
-        info = self.query_one("#selection-info", Static)
+        info = self.selection_info
         if not event.seat_ids:
-            info.update("Choose seats: arrows and space, or b for the best")
+            info.update(CHOOSE_HINT)
         else:
             labels = " ".join(self.seat_map.seat(i).label for i in event.seat_ids)
             count = len(event.seat_ids)
@@ -140,9 +146,7 @@ class SeatScreen(BoxOfficeScreen):
         seat = event.seat
         what = seat.type.capitalize()
         price = format_money(seat.price, self._currency)
-        self.query_one("#cursor-info", Static).update(
-            Text.assemble((seat.label, "bold"), f" {what} {price}")
-        )
+        self.cursor_info.update(Text.assemble((seat.label, "bold"), f"  {what} {price}"))
 
     @on(SeatTakenByOther)
     def seat_taken(self, event: SeatTakenByOther) -> None:
@@ -195,6 +199,12 @@ class SeatScreen(BoxOfficeScreen):
 
     # -- holding --------------------------------------------------------------------------
 
+    def action_proceed(self) -> None:
+        if self.hold is None:
+            self.action_hold()
+        else:
+            self.action_checkout()
+
     @on(Button.Pressed, "#hold")
     def action_hold(self) -> None:
         seat_ids = self.seat_map.selected_ids
@@ -210,7 +220,7 @@ class SeatScreen(BoxOfficeScreen):
     @work(exclusive=True, group="hold")
     async def place_hold(self, seat_ids: tuple[UUID, ...]) -> None:
         office = self.office
-        self.query_one("#hold", Button).loading = True
+        self.buttons["hold"].loading = True
         try:
             hold = await office.api.hold(
                 self.show.show_id,
@@ -227,19 +237,29 @@ class SeatScreen(BoxOfficeScreen):
             self._hold_refused(exc)
             return
         finally:
-            self.query_one("#hold", Button).loading = False
+            self.buttons["hold"].loading = False
         office.connection_ok()
         office.active_hold = hold
         self._held(hold)
+        self.action_checkout()
+
+    @on(Button.Pressed, "#pay")
+    def action_checkout(self) -> None:
+        if self.hold is not None:
+            self.app.push_screen(CheckoutScreen(self.show, self.hold), self._back_from_checkout)
+
+    def _back_from_checkout(self, _: None) -> None:
+        if self.office.active_hold is None and self.hold is not None:
+            self._let_go()  # the hold ran out or was lost while paying
 
     def _held(self, hold: HoldOut) -> None:
         self.hold = hold
         self.seat_map.mark_held_by_me(hold.seat_ids)
         self.seat_map.disabled = True  # the held seats are fixed until released
         countdown = Countdown(hold.expires_at, self.office.clock, id="countdown")
-        self.query_one("#seat-bar").mount(countdown, after="#selection-info")
+        self.query_one("#seat-bar").mount(countdown, after=self.selection_info)
         self._update_buttons()
-        self.query_one("#release", Button).focus()
+        self.buttons["pay"].focus()
 
     def _hold_refused(self, exc: ApiError) -> None:
         taken = set(map(str, exc.body.get("unavailable", [])))
@@ -308,10 +328,11 @@ class SeatScreen(BoxOfficeScreen):
     def _update_buttons(self) -> None:
         held = self.hold is not None
         chosen = bool(self.seat_map.selected_ids)
-        self.query_one("#best", Button).display = not held
-        self.query_one("#hold", Button).display = not held
-        self.query_one("#hold", Button).disabled = not chosen
-        self.query_one("#release", Button).display = held
+        self.buttons["best"].display = not held
+        self.buttons["hold"].display = not held
+        self.buttons["hold"].disabled = not chosen
+        self.buttons["release"].display = held
+        self.buttons["pay"].display = held
         self.refresh_bindings()
 
     @property
@@ -324,10 +345,9 @@ class SeatScreen(BoxOfficeScreen):
         starts = local_time(show.starts_at, timezone)
         return Text.assemble(
             (show.title, "bold"),
-            "  ·  ",
-            f"{show.theater_name}, {show.screen_name}",
-            "  ·  ",
+            " · ",
             (f"{starts:%a %d %b %H:%M}", "bold"),
-            "  ·  ",
-            f"{show.language} {show.format}",
+            f" · {show.language} {show.format} · {show.theater_name}, {show.screen_name}",
+            no_wrap=True,
+            overflow="ellipsis",
         )

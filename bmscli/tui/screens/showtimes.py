@@ -37,16 +37,15 @@ class ShowtimesScreen(BoxOfficeScreen):
         yield ShowList(id="shows")
         yield Static(id="no-shows")
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         today = self.office.local_today()
         self.day = self.day or today
         days = [today + timedelta(days=n) for n in range(DAYS_SHOWN)]
         tabs = self.query_one(Tabs)
         with self.prevent(Tabs.TabActivated):
             for day in days:
-                tabs.add_tab(Tab(day_name(day, today), id=f"d{day.isoformat()}"))
+                await tabs.add_tab(Tab(day_name(day, today), id=f"d{day.isoformat()}"))
             tabs.active = f"d{self.day.isoformat()}"
-        self.query_one("#showtimes-title", Static).update(_title(self.movie))
         if self.shows is None:
             self.reload()
         else:
@@ -68,6 +67,9 @@ class ShowtimesScreen(BoxOfficeScreen):
         shows = [s for s in shows if not sells_at or s.theater_id in sells_at]
         shows.sort(key=lambda show: (show.theater_name, show.starts_at))
         self.shows = shows
+        assert self.day is not None
+        day = day_name(self.day, self.office.local_today())
+        self.query_one("#showtimes-title", Static).update(_title(self.movie, day))
         timezone = self.office.city.timezone if self.office.city else "UTC"
         self.query_one(ShowList).show(shows, timezone)
         self.query_one(ShowList).display = bool(shows)
@@ -79,6 +81,7 @@ class ShowtimesScreen(BoxOfficeScreen):
     def day_changed(self, event: Tabs.TabActivated) -> None:
         if event.tab.id:
             self.day = date.fromisoformat(event.tab.id.removeprefix("d"))
+            self.query_one(ShowList).clear_options()  # never pick a show of the day before
             self.reload()
 
     def action_day(self, step: int) -> None:
@@ -93,9 +96,13 @@ class ShowtimesScreen(BoxOfficeScreen):
         self.app.push_screen(SeatScreen(event.show))
 
 
-def _title(movie: MovieOut) -> Text:
+def _title(movie: MovieOut, day: str) -> Text:
+    """The movie and the day the list below is for."""
     return Text.assemble(
         (movie.title, "bold"),
+        (f" · {day}", "bold"),
         (f"   {duration(movie.duration_minutes)} · {movie.certification} · ", "dim"),
         (", ".join(movie.languages), "dim"),
+        no_wrap=True,
+        overflow="ellipsis",
     )

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Center, Middle
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import LoadingIndicator, Static
 
@@ -26,7 +26,7 @@ class StartingScreen(Screen[None]):
         self.server = server
 
     def compose(self) -> ComposeResult:
-        with Middle(), Center(id="starting"):
+        with Vertical(id="starting"):
             yield Static("[b]bms[/b]  ·  the cinema box office", id="starting-title")
             yield Static("Starting the box office…", id="starting-status")
             yield LoadingIndicator()

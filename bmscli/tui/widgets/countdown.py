@@ -14,7 +14,7 @@ URGENT_SECONDS = 60
 
 
 class Countdown(Static):
-    """ "Seats held for 09:41"; turns urgent in the last minute, posts ``Expired`` at zero.
+    """ "Held for 09:41"; turns urgent in the last minute, posts ``Expired`` at zero.
 
     ``now`` is the clock to count with (the app's), so a fixed clock gives a still picture.
     """
@@ -47,7 +47,7 @@ class Countdown(Static):
     def _tick(self) -> None:
         left = self.seconds_left
         minutes, seconds = divmod(left, 60)
-        self.update(f"⏱  Seats held for {minutes:02d}:{seconds:02d}")
+        self.update(f"Held for {minutes:02d}:{seconds:02d}")
         self.set_class(left <= URGENT_SECONDS, "-urgent")
         if left == 0:
             if self._timer is not None:

@@ -9,7 +9,8 @@ from textual.widgets import DataTable
 from bmscli.tui.format import duration, rating
 from server.contracts.api import MovieOut
 
-COLUMNS = ("Title", "Rating", "Length", "Cert", "Languages", "Genres", "Release")
+COLUMNS = ("Title", "Rating", "Length", "Cert", "Languages", "Genres", "Opens")
+LISTED = 2  # languages or genres named before "+N"
 
 
 class MovieList(DataTable[str | Text]):
@@ -36,8 +37,8 @@ class MovieList(DataTable[str | Text]):
                 rating(movie),
                 duration(movie.duration_minutes),
                 movie.certification,
-                ", ".join(movie.languages),
-                ", ".join(movie.genres),
+                _first(movie.languages),
+                _first(movie.genres),
                 movie.release_date.strftime("%d %b"),
                 key=str(movie.movie_id),
             )
@@ -46,3 +47,9 @@ class MovieList(DataTable[str | Text]):
         event.stop()
         if event.row_key.value is not None:
             self.post_message(self.Chosen(self._movies[event.row_key.value]))
+
+
+def _first(names: list[str]) -> str:
+    """ "Hindi, Tamil +2": the first few names and how many more."""
+    shown = ", ".join(names[:LISTED])
+    return f"{shown} +{len(names) - LISTED}" if len(names) > LISTED else shown

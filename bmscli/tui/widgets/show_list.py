@@ -53,17 +53,20 @@ class ShowList(OptionList):
 
 
 def _line(show: ShowOut, timezone: str) -> Text:
+    """ "  16:00  IMAX Hindi    IMAX       ₹250.00  ██████░░░░ 32 free  filling fast": fits
+    the 76 columns inside the list's border at 80x24."""
     starts = local_time(show.starts_at, timezone).strftime("%H:%M")
-    filled = round(occupancy(show) * BAR_WIDTH)
+    taken = occupancy(show)
+    filled = round(taken * BAR_WIDTH)
     cheapest = min(show.prices.values(), default=0)
     line = Text.assemble(
-        ("  " + starts, "bold"),
-        f"  {show.format:<4} {show.language:<9}",
-        (f"{show.screen_name[:16]:<17}", "dim"),
-        ("█" * filled, "#ff8700" if occupancy(show) > FILLING_FAST else "#3fb950"),
+        (f"  {starts}  ", "bold"),
+        f"{show.format:<5}{show.language[:8]:<9}",
+        (f"{show.screen_name[:10]:<11}", "dim"),
+        f"{format_money(cheapest, show.currency):>9}  ",
+        ("█" * filled, "#ff8700" if taken > FILLING_FAST else "#3fb950"),
         ("░" * (BAR_WIDTH - filled), "dim"),
         " ",
     )
     line.append_text(availability(show))
-    line.append(f"   from {format_money(cheapest, show.currency)}", style="dim")
     return line

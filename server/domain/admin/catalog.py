@@ -50,8 +50,12 @@ def _between(value: int, low: int, high: int, what: str) -> None:
 def _check_theater(theater: Theater) -> None:
     _between(theater.hold_minutes, 10, 15, "hold_minutes")
     _between(theater.cleaning_minutes, 0, 120, "cleaning_minutes")
-    _between(theater.accessible_release_minutes, 0, MAX_ACCESSIBLE_RELEASE_MINUTES,
-             "accessible_release_minutes")  # fmt: skip
+    _between(
+        theater.accessible_release_minutes,
+        0,
+        MAX_ACCESSIBLE_RELEASE_MINUTES,
+        "accessible_release_minutes",
+    )
     if theater.convenience_fee_minor < 0:
         raise Invalid("convenience_fee_minor cannot be negative; give 0 for no fee.")
     if not (-90 <= theater.latitude <= 90 and -180 <= theater.longitude <= 180):
@@ -194,7 +198,9 @@ async def list_theaters(
     """Platform admins see every theater, theater admins their own, each with its screens."""
     scope = None if principal.is_platform_admin else principal.theater_ids
     rows = await queries.theaters_with_city(session, scope)
-    screens = await _screens_out(session, await queries.screens_of(session, [t.id for t, _ in rows]))
+    screens = await _screens_out(
+        session, await queries.screens_of(session, [t.id for t, _ in rows])
+    )
     return [
         _theater_out(theater, city, [s for s in screens if s.theater_id == theater.id])
         for theater, city in rows
@@ -356,7 +362,9 @@ def movie_problems(movie: contracts.MovieCreate) -> Problems:
     if not 1 <= movie.duration_minutes <= 600:
         problems.append(("duration_minutes", "give the running time in minutes, 1 to 600"))
     if not movie.certification.strip() or len(movie.certification.strip()) > 10:
-        problems.append(("certification", "give the certificate, e.g. U, UA or A (1-10 characters)"))
+        problems.append(
+            ("certification", "give the certificate, e.g. U, UA or A (1-10 characters)")
+        )
     for field in ("poster_url", "trailer_url"):
         url = getattr(movie, field)
         if url is not None and not url.startswith(("https://", "http://")):

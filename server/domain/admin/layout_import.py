@@ -24,9 +24,9 @@ from server.domain.admin import queries
 from server.domain.admin.catalog import parse_layout_text, screen_for
 from server.domain.admin.local_time import local_text
 from server.domain.admin.money import price_table
+from server.domain.admin.seat_events import announce
 from server.domain.catalog.services import forget_lists
 from server.domain.errors import Conflict, Invalid
-from server.domain.inventory.services import feed
 from server.infra.state import Services
 from server.layouts import Layout, SeatSpec
 
@@ -35,12 +35,22 @@ MAX_CONFLICTS_IN_DETAIL = 3
 
 @dataclass
 class Plan:
-    """What the import changes, by seat label."""
+    """What the import changes, by seat label, with the seats as they stand and the layout
+    they become."""
 
+    seats: dict[str, Seat]
+    layout: Layout
     added: list[str]
     restored: list[str]
     retired: list[str]
     changed: list[str]
+
+    def ids(self, labels: list[str]) -> list[uuid.UUID]:
+        return [self.seats[label].id for label in labels]
+
+    def rows(self, labels: list[str], **extra: object) -> list[dict[str, object]]:
+        """Seat columns from the new layout for these labels."""
+        return [{**extra, **_seat_columns(self.layout.seat(label))} for label in labels]
 
 
 def _seat_columns(spec: SeatSpec) -> dict[str, object]:
@@ -64,9 +74,13 @@ def _differs(seat: Seat, spec: SeatSpec) -> bool:
 def plan(seats: dict[str, Seat], layout: Layout) -> Plan:
     wanted = {spec.label: spec for spec in layout.seats}
     return Plan(
+        seats=seats,
+        layout=layout,
         added=[label for label in wanted if label not in seats],
         restored=[label for label in wanted if label in seats and seats[label].retired],
-        retired=sorted(label for label, s in seats.items() if not s.retired and label not in wanted),
+        retired=sorted(
+            label for label, s in seats.items() if not s.retired and label not in wanted
+        ),
         changed=[
             label
             for label, spec in wanted.items()
@@ -148,11 +162,13 @@ async def import_layout(
     layout = parse_layout_text(body.layout, body.source)
     seats = {seat.label: seat for seat in await queries.seats_of_screen(session, screen_id)}
     changes = plan(seats, layout)
-    shows = await queries.future_shows_of_screen(session, screen_id, services.clock.now())
+    now = services.clock.now()
+    shows = await queries.future_shows_of_screen(session, screen_id, now)
     show_ids = [show.show_id for show in shows]
-    retiring = [seats[label].id for label in changes.retired]
-    taken = await queries.taken_seats(session, show_ids, retiring, services.clock.now())
+    taken = await queries.taken_seats(session, show_ids, changes.ids(changes.retired), now)
     conflicts = _conflicts(shows, taken)
+    if conflicts and not body.dry_run:
+        raise _refusal(conflicts)
     report = contracts.LayoutImportOut(
         screen_id=screen_id,
         layout_name=layout.name,
@@ -163,15 +179,18 @@ async def import_layout(
         retired=changes.retired,
         changed=changes.changed,
         future_shows=len(shows),
+        prices_added=await _prices_for_new_types(session, screen, layout, shows, body.prices),
         conflicts=conflicts,
     )
-    if conflicts and not body.dry_run:
-        raise _refusal(conflicts)
-    report.prices_added = await _prices_for_new_types(session, screen, layout, shows, body.prices)
-    if body.dry_run or conflicts:
+    if body.dry_run:
         return report
-    screen.layout_source = body.layout
-    await _apply(session, services, screen, layout, seats, changes, report.prices_added, show_ids)
+    screen.layout_name, screen.layout_source = layout.name, body.layout
+    screen.screen_side, screen.width, screen.height = (
+        layout.screen_side,
+        layout.width,
+        layout.height,
+    )
+    await _apply(session, services, screen.id, changes, report.prices_added, show_ids)
     report.applied = True
     return report
 
@@ -179,57 +198,31 @@ async def import_layout(
 async def _apply(
     session: AsyncSession,
     services: Services,
-    screen: Screen,
-    layout: Layout,
-    seats: dict[str, Seat],
+    screen_id: uuid.UUID,
     changes: Plan,
     new_prices: dict[str, int],
     show_ids: list[uuid.UUID],
 ) -> None:
-    retiring = [seats[label].id for label in changes.retired]
+    """Write the plan and follow it in every future show's inventory, then announce it."""
+    retiring = changes.ids(changes.retired)
     await queries.retire_seats(session, retiring)
     removed = await queries.remove_inventory(session, show_ids, retiring)
-    updated = [
-        {"id": seats[label].id, "retired": False, **_seat_columns(layout.seat(label))}
-        for label in [*changes.restored, *changes.changed]
-    ]
-    if updated:
-        await session.execute(update(Seat), updated)
-    added_ids = []
+    kept = [*changes.restored, *changes.changed]
+    if kept:
+        rows = changes.rows(kept)
+        for row, seat_id in zip(rows, changes.ids(kept), strict=True):
+            row.update(id=seat_id, retired=False)
+        await session.execute(update(Seat), rows)
+    added = []
     if changes.added:
-        added_ids = list(
-            await session.scalars(
-                insert(Seat).returning(Seat.id),
-                [
-                    {"screen_id": screen.id, **_seat_columns(layout.seat(label))}
-                    for label in changes.added
-                ],
-            )
-        )
-    await queries.follow_seat_types(session, show_ids, [seats[label].id for label in changes.changed])
+        new_seats = changes.rows(changes.added, screen_id=screen_id)
+        added = list(await session.scalars(insert(Seat).returning(Seat.id), new_seats))
+    await queries.follow_seat_types(session, show_ids, changes.ids(changes.changed))
     if new_prices:
         await queries.add_missing_prices(session, show_ids, new_prices)
-    opened = await queries.add_inventory(
-        session, show_ids, added_ids + [seats[label].id for label in changes.restored]
-    )
-    screen.layout_name = layout.name
-    screen.screen_side, screen.width, screen.height = layout.screen_side, layout.width, layout.height
+    opened = await queries.add_inventory(session, show_ids, added + changes.ids(changes.restored))
     sequence = await queries.next_event_sequence(session)
     await session.commit()
     await forget_lists(services.redis)
     announce(services, sequence, removed, SeatStatus.UNAVAILABLE.value)
     announce(services, sequence, opened, SeatStatus.AVAILABLE.value)
-
-
-def announce(
-    services: Services,
-    sequence: int,
-    changes: list[tuple[uuid.UUID, uuid.UUID, int]],
-    status: str,
-) -> None:
-    """Tell each show's live seat map that these (show, seat, version) now have ``status``."""
-    by_show: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = defaultdict(list)
-    for show_id, seat_id, version in changes:
-        by_show[show_id].append((seat_id, version))
-    for show_id, seats in by_show.items():
-        feed(services).publish(show_id, sequence, status, seats)

@@ -25,8 +25,8 @@ from server.domain.catalog.services import forget_lists
 from server.domain.errors import Forbidden, Invalid, NotFound
 from server.domain.pricing_rules import rules
 from server.domain.pricing_rules.services import show_prices
-from server.infra.ttl_cache import TtlCache
 from server.infra.state import Services
+from server.infra.ttl_cache import TtlCache
 from server.layouts import SeatType
 
 SEAT_TYPES = tuple(t.value for t in SeatType)
@@ -42,7 +42,9 @@ async def check_show_ids(
     owners = await queries.theaters_of_shows(session, show_ids)
     unknown = [str(s) for s in show_ids if s not in owners]
     if unknown:
-        raise NotFound(f"There is no show {', '.join(unknown)}; `bms admin schedule list` shows them.")
+        raise NotFound(
+            f"There is no show {', '.join(unknown)}; `bms admin schedule list` shows them."
+        )
     if not all(principal.can_act_for(theater_id) for theater_id in owners.values()):
         raise Forbidden("Some of those shows are not at one of your theaters.")
 
@@ -82,7 +84,7 @@ async def change_prices(
 ) -> contracts.PriceChangeOut:
     if not body.prices and not body.prices_minor:
         raise Invalid("Give at least one new price, e.g. prices {'premium': '450.00'}.")
-    lines = await queries.shows_to_reprice(session, await _scope(session, services, principal, body))
+    lines = await queries.locked_shows(session, await _scope(session, services, principal, body))
     changes: list[contracts.ShowPriceChange] = []
     covered: set[str] = set()
     for line in lines:
@@ -144,9 +146,7 @@ def _forget_show_terms(services: Services) -> None:
 # -- dynamic pricing rules ------------------------------------------------------------------
 
 
-def _bounds(
-    given: dict[str, contracts.PriceBoundIn], currency: str
-) -> dict[str, dict[str, int]]:
+def _bounds(given: dict[str, contracts.PriceBoundIn], currency: str) -> dict[str, dict[str, int]]:
     bounds: dict[str, dict[str, int]] = {}
     for seat_type, bound in given.items():
         _check_seat_types([seat_type])
@@ -267,4 +267,3 @@ async def prices_of_show(
         effective=prices.effective,
         rules_applied=prices.rules_applied,
     )
-

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy import Date, Row, Select, and_, cast, func, or_, select, text, update
@@ -19,13 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.contracts.enums import ShowStatus
 from server.db.models import City, Movie, PriceRule, Screen, Seat, Show, ShowSeat, Theater
+from server.domain.inventory.queries import FREE
+
+
+def _json(value: object) -> str:
+    return msgspec.json.encode(value).decode()
+
 
 # -- theaters and screens -------------------------------------------------------------------
 
 
 async def theaters_with_city(
     session: AsyncSession, theater_ids: Collection[uuid.UUID] | None
-) -> Sequence[Row[tuple[Theater, City]]]:
+) -> Sequence[Row[Theater, City]]:
     """Theaters by name with their city; ``None`` means every theater."""
     query = select(Theater, City).join(City, City.id == Theater.city_id).order_by(Theater.name)
     if theater_ids is not None:
@@ -204,7 +210,7 @@ async def remove_inventory(
         ),
         {"shows": show_ids, "seats": seat_ids},
     )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [tuple(row) for row in rows]
 
 
 async def add_inventory(
@@ -225,7 +231,7 @@ async def add_inventory(
         ),
         {"shows": show_ids, "seats": seat_ids},
     )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [tuple(row) for row in rows]
 
 
 async def add_missing_prices(
@@ -239,10 +245,6 @@ async def add_missing_prices(
         ),
         {"shows": show_ids, "prices": _json(prices)},
     )
-
-
-def _json(value: object) -> str:
-    return msgspec.json.encode(value).decode()
 
 
 async def seats_of_screen(session: AsyncSession, screen_id: uuid.UUID) -> Sequence[Seat]:
@@ -280,6 +282,8 @@ async def next_event_sequence(session: AsyncSession) -> int:
 
 # -- which shows ----------------------------------------------------------------------------
 
+AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
+
 
 @dataclass(frozen=True, slots=True)
 class ShowScope:
@@ -296,7 +300,7 @@ class ShowScope:
     live_only: bool = True  # leave cancelled shows out
 
 
-def _within(query: Select[Any], scope: ShowScope) -> Select[Any]:
+def _within(query: AnySelect, scope: ShowScope) -> AnySelect:
     """``query`` (which joins Show and City) narrowed to the scope."""
     local_day = cast(func.timezone(City.timezone, Show.starts_at), Date)
     if scope.theater_ids is not None:
@@ -318,7 +322,7 @@ def _within(query: Select[Any], scope: ShowScope) -> Select[Any]:
     return query
 
 
-def _show_joins(query: Select[Any]) -> Select[Any]:
+def _show_joins(query: AnySelect) -> AnySelect:
     return (
         query.join(Movie, Movie.id == Show.movie_id)
         .join(Theater, Theater.id == Show.theater_id)
@@ -353,13 +357,18 @@ async def show_lines(
     )
     query = _show_joins(
         select(
-            Show, Movie.title, Theater.name, Screen.name, City.currency, City.timezone,
+            Show,
+            Movie.title,
+            Theater.name,
+            Screen.name,
+            City.currency,
+            City.timezone,
             func.count(ShowSeat.seat_id),
             func.count().filter(free),
             func.count().filter(live_hold),
             func.count().filter(ShowSeat.status == "BOOKED"),
             func.count().filter(ShowSeat.status == "UNAVAILABLE"),
-        )  # fmt: skip
+        )
     ).outerjoin(ShowSeat, ShowSeat.show_id == Show.id)
     query = (
         _within(query, scope)
@@ -370,13 +379,20 @@ async def show_lines(
     return [ShowLine(*row) for row in await session.execute(query)]
 
 
-async def shows_to_reprice(session: AsyncSession, scope: ShowScope) -> list[ShowLine]:
-    """The shows a price change covers, locked until the change commits."""
+async def locked_shows(session: AsyncSession, scope: ShowScope) -> list[ShowLine]:
+    """The shows in scope, locked (against a concurrent price change or repair) until commit."""
     query = _show_joins(
         select(Show, Movie.title, Theater.name, Screen.name, City.currency, City.timezone)
     )
     query = _within(query, scope).order_by(Show.starts_at).with_for_update(of=Show)
     return [ShowLine(*row) for row in await session.execute(query)]
+
+
+async def theaters_of_shows(
+    session: AsyncSession, show_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    rows = await session.execute(select(Show.id, Show.theater_id).where(Show.id.in_(show_ids)))
+    return {key: value for key, value in rows}
 
 
 # -- bulk schedules -------------------------------------------------------------------------
@@ -443,7 +459,10 @@ async def screen_refs(session: AsyncSession, theater_ids: Collection[uuid.UUID])
             Screen.theater_id.in_(theater_ids)
         )
     )
-    return [ScreenRef(*row[:4], seat_types=list(row[4] or [])) for row in rows]
+    return [
+        ScreenRef(screen_id, theater_id, name, list(formats), list(seat_types or []))
+        for screen_id, theater_id, name, formats, seat_types in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,7 +503,7 @@ async def clashing_shows(
             "ends": [slot.cleaning_ends_at for slot in slots],
         },
     )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [tuple(row) for row in rows]
 
 
 async def show_slots(
@@ -497,13 +516,6 @@ async def show_slots(
     return {(screen_id, starts_at): show_id for screen_id, starts_at, show_id in rows}
 
 
-async def theaters_of_shows(
-    session: AsyncSession, show_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, uuid.UUID]:
-    rows = await session.execute(select(Show.id, Show.theater_id).where(Show.id.in_(show_ids)))
-    return dict(rows.tuples().all())
-
-
 # -- price rules ----------------------------------------------------------------------------
 
 
@@ -514,3 +526,206 @@ async def price_rules(
     if theater_ids is not None:
         query = query.where(PriceRule.theater_id.in_(theater_ids))
     return (await session.scalars(query)).all()
+
+
+# -- seat repairs ---------------------------------------------------------------------------
+
+TRANSITION_REASON_CHARS = 40
+
+_TAKE_OUT_OF_SALE = f"""
+WITH target AS (
+    SELECT ss.show_id, ss.seat_id, ss.status AS was FROM show_seats ss
+     WHERE ss.show_id = ANY(CAST(:shows AS uuid[])) AND ss.seat_id = ANY(CAST(:seats AS uuid[]))
+       AND {FREE}
+     ORDER BY ss.show_id, ss.seat_id
+       FOR UPDATE
+), changed AS (
+    UPDATE show_seats ss
+       SET status = 'UNAVAILABLE', hold_id = NULL, held_until = NULL,
+           unavailable_reason = :reason, version = ss.version + 1
+      FROM target t
+     WHERE ss.show_id = t.show_id AND ss.seat_id = t.seat_id
+    RETURNING ss.show_id, ss.seat_id, ss.version, t.was
+), history AS (
+    INSERT INTO seat_transitions (show_id, seat_id, from_status, to_status, at, actor_id, reason)
+    SELECT show_id, seat_id, was, 'UNAVAILABLE', :now, :actor, :short_reason FROM changed
+)
+SELECT show_id, seat_id, version FROM changed
+"""
+
+_PUT_BACK_ON_SALE = """
+WITH changed AS (
+    UPDATE show_seats
+       SET status = 'AVAILABLE', unavailable_reason = NULL, version = version + 1
+     WHERE show_id = ANY(CAST(:shows AS uuid[])) AND seat_id = ANY(CAST(:seats AS uuid[]))
+       AND status = 'UNAVAILABLE'
+    RETURNING show_id, seat_id, version
+), history AS (
+    INSERT INTO seat_transitions (show_id, seat_id, from_status, to_status, at, actor_id, reason)
+    SELECT show_id, seat_id, 'UNAVAILABLE', 'AVAILABLE', :now, :actor, :short_reason FROM changed
+)
+SELECT show_id, seat_id, version FROM changed
+"""
+
+SeatVersion = tuple[uuid.UUID, uuid.UUID, int]  # (show, seat, new version)
+
+
+async def set_on_sale(
+    session: AsyncSession,
+    show_ids: list[uuid.UUID],
+    seat_ids: list[uuid.UUID],
+    *,
+    on_sale: bool,
+    now: datetime,
+    actor_id: uuid.UUID,
+    reason: str,
+) -> list[SeatVersion]:
+    """Take free seats out of sale (UNAVAILABLE) or put UNAVAILABLE ones back (AVAILABLE),
+    with a transition row each; seats in any other state are left alone."""
+    rows = await session.execute(
+        text(_PUT_BACK_ON_SALE if on_sale else _TAKE_OUT_OF_SALE),
+        {
+            "shows": show_ids,
+            "seats": seat_ids,
+            "now": now,
+            "actor": actor_id,
+            "reason": reason,
+            "short_reason": reason[:TRANSITION_REASON_CHARS],
+        },
+    )
+    return [tuple(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class SeatState:
+    show_id: uuid.UUID
+    seat_id: uuid.UUID
+    status: str
+    held_until: datetime | None
+    booking_id: uuid.UUID | None
+    booking_code: str | None
+
+
+async def seat_states(
+    session: AsyncSession,
+    show_ids: list[uuid.UUID],
+    *,
+    seat_ids: list[uuid.UUID] | None = None,
+    booking_ids: list[uuid.UUID] | None = None,
+) -> list[SeatState]:
+    """Rows of these shows, by seat or by booking, with the booking code of sold ones."""
+    where = "ss.seat_id = ANY(CAST(:seats AS uuid[]))"
+    if booking_ids is not None:
+        where = "ss.booking_id = ANY(CAST(:bookings AS uuid[]))"
+    rows = await session.execute(
+        text(
+            f"""
+            SELECT ss.show_id, ss.seat_id, ss.status, ss.held_until, ss.booking_id, b.code
+              FROM show_seats ss LEFT JOIN bookings b ON b.id = ss.booking_id
+             WHERE ss.show_id = ANY(CAST(:shows AS uuid[])) AND {where}
+            """
+        ),
+        {"shows": show_ids, "seats": seat_ids or [], "bookings": booking_ids or []},
+    )
+    return [SeatState(*row) for row in rows]
+
+
+async def free_seats(session: AsyncSession, show_id: uuid.UUID, now: datetime) -> set[uuid.UUID]:
+    rows = await session.scalars(
+        text(f"SELECT ss.seat_id FROM show_seats ss WHERE ss.show_id = :show AND {FREE}"),
+        {"show": show_id, "now": now},
+    )
+    return set(rows)
+
+
+_MOVE = f"""
+WITH moves AS (
+    SELECT * FROM unnest(CAST(:from_seats AS uuid[]), CAST(:to_seats AS uuid[]),
+                         CAST(:bookings AS uuid[]), CAST(:broken AS boolean[]))
+             AS m(from_seat, to_seat, booking_id, broken)
+), arrived AS (
+    UPDATE show_seats ss
+       SET status = 'BOOKED', booking_id = m.booking_id, hold_id = NULL, held_until = NULL,
+           version = ss.version + 1
+      FROM moves m
+     WHERE ss.show_id = :show AND ss.seat_id = m.to_seat AND {FREE}
+    RETURNING ss.seat_id, ss.version, m.booking_id
+), left_seats AS (
+    UPDATE show_seats ss
+       SET status = CASE WHEN m.broken THEN 'UNAVAILABLE' ELSE 'AVAILABLE' END,
+           unavailable_reason = CASE WHEN m.broken THEN CAST(:reason AS text) END,
+           booking_id = NULL, version = ss.version + 1
+      FROM moves m
+     WHERE ss.show_id = :show AND ss.seat_id = m.from_seat AND ss.status = 'BOOKED'
+       AND ss.booking_id = m.booking_id
+    RETURNING ss.seat_id, ss.version, ss.status, m.booking_id
+), sold AS (
+    UPDATE booking_seats bs SET seat_id = m.to_seat
+      FROM moves m
+     WHERE bs.booking_id = m.booking_id AND bs.seat_id = m.from_seat AND bs.status = 'ACTIVE'
+    RETURNING bs.seat_id
+), history AS (
+    INSERT INTO seat_transitions (show_id, seat_id, from_status, to_status, at, actor_id,
+                                  reason, booking_id)
+    SELECT CAST(:show AS uuid), seat_id, 'BOOKED', status, CAST(:now AS timestamptz),
+           CAST(:actor AS uuid), CAST(:short_reason AS text), booking_id
+      FROM left_seats
+    UNION ALL
+    SELECT CAST(:show AS uuid), seat_id, 'AVAILABLE', 'BOOKED', CAST(:now AS timestamptz),
+           CAST(:actor AS uuid), 'moved', booking_id
+      FROM arrived
+)
+SELECT 'arrived' AS side, seat_id, version, 'BOOKED' AS status FROM arrived
+UNION ALL
+SELECT 'left', seat_id, version, status FROM left_seats
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    from_seat: uuid.UUID
+    to_seat: uuid.UUID
+    booking_id: uuid.UUID
+    broken: bool  # the seat left goes out of sale (else back on sale: a moved partner seat)
+
+
+async def move_bookings(
+    session: AsyncSession,
+    show_id: uuid.UUID,
+    moves: list[Move],
+    *,
+    now: datetime,
+    actor_id: uuid.UUID,
+    reason: str,
+) -> list[tuple[uuid.UUID, int, str]] | None:
+    """Move sold seats of one show in one statement; (seat, version, status) of every row
+    changed, or None (and nothing changed) when a destination was taken meanwhile."""
+    savepoint = await session.begin_nested()
+    rows = (
+        await session.execute(
+            text(_MOVE),
+            {
+                "show": show_id,
+                "from_seats": [m.from_seat for m in moves],
+                "to_seats": [m.to_seat for m in moves],
+                "bookings": [m.booking_id for m in moves],
+                "broken": [m.broken for m in moves],
+                "now": now,
+                "actor": actor_id,
+                "reason": reason,
+                "short_reason": reason[:TRANSITION_REASON_CHARS],
+            },
+        )
+    ).all()
+    if len(rows) != 2 * len(moves):
+        await savepoint.rollback()
+        return None
+    await savepoint.commit()
+    return [(row.seat_id, row.version, row.status) for row in rows]
+
+
+async def add_outbox_event(session: AsyncSession, topic: str, payload: dict[str, Any]) -> None:
+    await session.execute(
+        text("INSERT INTO outbox (topic, payload) VALUES (:topic, CAST(:payload AS jsonb))"),
+        {"topic": topic, "payload": _json(payload)},
+    )

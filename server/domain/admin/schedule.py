@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.contracts import admin as contracts
 from server.domain.accounts.principal import Principal
 from server.domain.admin import queries
+from server.domain.admin.catalog import screen_for
 from server.domain.admin.local_time import LOCAL_FORMAT, local_text, parse_local
 from server.domain.admin.money import price_table
 from server.domain.catalog.services import forget_lists
@@ -34,8 +35,17 @@ from server.infra.state import Services
 T = TypeVar("T")
 
 MAX_ROWS = 10_000
-COLUMN_ORDER = ("movie", "theater", "screen", "starts_at", "language", "format", "prices",
-                "prices_minor", "sale_opens_at")  # fmt: skip
+COLUMN_ORDER = (
+    "movie",
+    "theater",
+    "screen",
+    "starts_at",
+    "language",
+    "format",
+    "prices",
+    "prices_minor",
+    "sale_opens_at",
+)
 
 
 @dataclass
@@ -187,9 +197,7 @@ def _check_times(
     return starts_at, sale_opens_at
 
 
-def check_row(
-    number: int, row: contracts.ScheduleRow, catalog: Catalog, now: datetime
-) -> Checked:
+def check_row(number: int, row: contracts.ScheduleRow, catalog: Catalog, now: datetime) -> Checked:
     """Everything that can be known about one row without looking at other shows."""
     checked = Checked(row=number)
     movie, why = _movie(catalog, row.movie)
@@ -235,7 +243,9 @@ def check_row(
         sale_opens_at=sale_opens_at,
     )
     busy = movie.duration_minutes + theater.cleaning_minutes
-    checked.slot = queries.Slot(number, screen.screen_id, starts_at, starts_at + timedelta(minutes=busy))
+    checked.slot = queries.Slot(
+        number, screen.screen_id, starts_at, starts_at + timedelta(minutes=busy)
+    )
     checked.title, checked.timezone = movie.title, theater.timezone
     return checked
 
@@ -256,30 +266,44 @@ async def _check_against_database(session: AsyncSession, placed: list[Checked]) 
         )
 
 
+class ScreenTimeline:
+    """The slots kept so far on one screen, sorted by start. Kept slots never overlap, so a
+    new slot can only clash with its two neighbours in start order."""
+
+    def __init__(self) -> None:
+        self.starts: list[datetime] = []
+        self.rows: list[Checked] = []
+
+    def clash(self, slot: queries.Slot) -> Checked | None:
+        at = bisect.bisect_left(self.starts, slot.starts_at)
+        for other in self.rows[max(0, at - 1) : at + 1]:
+            kept = other.slot
+            if (
+                kept
+                and kept.starts_at < slot.cleaning_ends_at
+                and slot.starts_at < kept.cleaning_ends_at
+            ):
+                return other
+        return None
+
+    def keep(self, checked: Checked, slot: queries.Slot) -> None:
+        at = bisect.bisect_left(self.starts, slot.starts_at)
+        self.starts.insert(at, slot.starts_at)
+        self.rows.insert(at, checked)
+
+
 def _check_within_file(placed: list[Checked]) -> None:
     """A row overlapping an earlier row of the file on the same screen is refused; the
-    earlier row stands. Kept slots are sorted by start, so two neighbours decide."""
-    kept: dict[uuid.UUID, list[Checked]] = defaultdict(list)
+    earlier row stands."""
+    timelines: dict[uuid.UUID, ScreenTimeline] = defaultdict(ScreenTimeline)
     for checked in placed:
-        if checked.problems or checked.slot is None:
-            continue
         slot = checked.slot
-        screen_slots = kept[slot.screen_id]
-        starts = [c.slot.starts_at for c in screen_slots if c.slot]
-        at = bisect.bisect_left(starts, slot.starts_at)
-        neighbours = screen_slots[max(0, at - 1) : at + 1]
-        clash = next(
-            (
-                other
-                for other in neighbours
-                if other.slot
-                and other.slot.starts_at < slot.cleaning_ends_at
-                and slot.starts_at < other.slot.cleaning_ends_at
-            ),
-            None,
-        )
+        if checked.problems or slot is None:
+            continue
+        timeline = timelines[slot.screen_id]
+        clash = timeline.clash(slot)
         if clash is None or clash.slot is None:
-            screen_slots.insert(at, checked)
+            timeline.keep(checked, slot)
             continue
         checked.problem(
             "starts_at",
@@ -359,7 +383,6 @@ async def _create(session: AsyncSession, good: list[Checked]) -> list[contracts.
     specs = [c.spec for c in good if c.spec]
     try:
         show_ids = await create_shows(session, specs)
-        await session.flush()
     except IntegrityError as exc:
         if "no_overlap_on_screen" not in str(exc.orig):
             raise
@@ -372,7 +395,9 @@ async def _create(session: AsyncSession, good: list[Checked]) -> list[contracts.
     await session.commit()
     return [
         contracts.CreatedShow(
-            row=c.row, show_id=slots[(c.spec.screen_id, c.spec.starts_at)], starts_at=c.spec.starts_at
+            row=c.row,
+            show_id=slots[(c.spec.screen_id, c.spec.starts_at)],
+            starts_at=c.spec.starts_at,
         )
         for c in good
         if c.spec
@@ -432,6 +457,8 @@ async def list_shows(
     session: AsyncSession, services: Services, principal: Principal, search: ShowQuery
 ) -> list[contracts.AdminShowOut]:
     """Shows of the caller's theaters in start order; upcoming ones unless dates are given."""
+    if search.screen_id is not None:
+        await screen_for(session, principal, search.screen_id)
     now = services.clock.now()
     undated = search.date_from is None and search.date_to is None
     scope = queries.ShowScope(

@@ -3,6 +3,7 @@ reading a booking back, and the ticket row check-in locks."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,6 @@ from server.db.models import (
     CouponRedemption,
     LoyaltyEntry,
     Movie,
-    OutboxEvent,
     Payment,
     Seat,
     Show,
@@ -31,6 +31,7 @@ from server.db.models import (
     Ticket,
     WalletEntry,
 )
+from server.db.models.booking import AMOUNT_COLUMNS
 
 # -- the confirmation transaction ----------------------------------------------------------
 
@@ -39,52 +40,89 @@ async def insert_booking(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(insert(Booking).values(**values))
 
 
-# All or nothing, in one statement: book every seat of the hold, whether the hold is still
-# valid (its seats are BLOCKED by it) or expired but its seats are still free (the re-hold),
-# locking the rows in seat order like every hold does. Writes the booking's seats at their
-# hold prices, the transitions, and converts the hold. Nothing is written unless every seat
-# could be booked; the partial unique index on booking_seats is the last guard.
-_BOOK_SEATS = """
+# The confirmation, all or nothing, in one statement (one round trip on the hot path): book
+# every seat of the hold, whether the hold is still valid (its seats are BLOCKED by it) or
+# expired but its seats are still free (the re-hold), locking the rows in seat order like
+# every hold does; then write the booking, its seats at their hold prices, the transitions,
+# the payments, the ticket and the outbox event, and convert the hold. Nothing at all is
+# written unless every seat could be booked; the partial unique index on booking_seats is
+# the last guard. (Foreign keys between these rows are checked at the end of the statement.)
+_CONFIRM = """
 WITH wanted AS (
-    SELECT seat_id, seat_type, price_minor FROM hold_seats WHERE hold_id = :hold
+    SELECT seat_id, seat_type, price_minor FROM hold_seats WHERE hold_id = :hold_id
 ), locked AS (
     SELECT ss.seat_id, ss.status AS was,
-           NOT (ss.status = 'BLOCKED' AND ss.hold_id = :hold AND ss.held_until > :now) AS reheld
+           NOT (ss.status = 'BLOCKED' AND ss.hold_id = :hold_id AND ss.held_until > :now)
+               AS reheld
       FROM show_seats ss JOIN wanted w ON w.seat_id = ss.seat_id
-     WHERE ss.show_id = :show
-       AND ((ss.status = 'BLOCKED' AND ss.hold_id = :hold)
+     WHERE ss.show_id = :show_id
+       AND ((ss.status = 'BLOCKED' AND ss.hold_id = :hold_id)
             OR ((ss.status = 'AVAILABLE' OR (ss.status = 'BLOCKED' AND ss.held_until <= :now))
                 AND (NOT ss.accessible_only OR :accessible)))
      ORDER BY ss.seat_id
        FOR UPDATE OF ss
 ), complete AS (
     SELECT count(*) = (SELECT count(*) FROM wanted) AS ok FROM locked
+), booking AS (
+    INSERT INTO bookings (id, code, user_id, show_id, hold_id, status, channel, currency,
+                          seats_minor, convenience_fee_minor, tax_minor, discount_minor,
+                          loyalty_minor, snacks_minor, total_minor, coupon_id, contact_email,
+                          contact_phone, review_reason, created_at, confirmed_at)
+    SELECT :id, :code, :user_id, :show_id, :hold_id, :status, :channel, :currency,
+           :seats_minor, :convenience_fee_minor, :tax_minor, :discount_minor,
+           :loyalty_minor, :snacks_minor, :total_minor, :coupon_id, :contact_email,
+           :contact_phone, :review_reason, :now, :now
+     WHERE (SELECT ok FROM complete)
+    RETURNING id
 ), booked AS (
     UPDATE show_seats ss
-       SET status = 'BOOKED', booking_id = :booking, hold_id = NULL, held_until = NULL,
+       SET status = 'BOOKED', booking_id = :id, hold_id = NULL, held_until = NULL,
            version = ss.version + 1
       FROM locked
-     WHERE ss.show_id = :show AND ss.seat_id = locked.seat_id AND (SELECT ok FROM complete)
+     WHERE ss.show_id = :show_id AND ss.seat_id = locked.seat_id AND (SELECT ok FROM complete)
     RETURNING ss.seat_id, ss.version, locked.was, locked.reheld
 ), sold AS (
     INSERT INTO booking_seats (booking_id, seat_id, show_id, seat_type, price_minor, status)
-    SELECT :booking, w.seat_id, :show, w.seat_type, w.price_minor, 'ACTIVE'
+    SELECT :id, w.seat_id, :show_id, w.seat_type, w.price_minor, 'ACTIVE'
       FROM booked b JOIN wanted w ON w.seat_id = b.seat_id
     RETURNING seat_id
 ), history AS (
     INSERT INTO seat_transitions (show_id, seat_id, from_status, to_status, at, actor_id,
                                   reason, hold_id, booking_id)
-    SELECT :show, b.seat_id, b.was, 'BOOKED', :now, :actor,
+    SELECT :show_id, b.seat_id, b.was, 'BOOKED', :now, :actor_id,
            CASE WHEN b.reheld THEN 'booked after hold expired' ELSE 'booked' END,
-           :hold, :booking
+           :hold_id, :id
       FROM booked b
     RETURNING seat_id
 ), converted AS (
     UPDATE holds SET status = 'CONVERTED', ended_at = :now
-     WHERE id = :hold AND (SELECT ok FROM complete)
+     WHERE id = :hold_id AND (SELECT ok FROM complete)
+    RETURNING id
+), paid AS (
+    INSERT INTO payments (id, booking_id, hold_id, method, gateway, status, amount_minor,
+                          currency, idempotency_key, gateway_ref, card_token, card_brand,
+                          card_last4, payer_name, tendered_minor, change_minor, captured_at,
+                          created_at)
+    SELECT p.id, b.id, :hold_id, p.method, p.gateway, p.status, p.amount_minor, p.currency,
+           p.idempotency_key, p.gateway_ref, p.card_token, p.card_brand, p.card_last4,
+           p.payer_name, p.tendered_minor, p.change_minor, p.captured_at, :now
+      FROM booking b,
+           jsonb_to_recordset(CAST(:payments AS jsonb)) AS p(
+               id uuid, method text, gateway text, status text, amount_minor bigint,
+               currency text, idempotency_key text, gateway_ref text, card_token text,
+               card_brand text, card_last4 text, payer_name text, tendered_minor bigint,
+               change_minor bigint, captured_at timestamptz)
+    RETURNING id
+), ticket AS (
+    INSERT INTO tickets (booking_id, payload, issued_at)
+    SELECT id, :ticket_payload, :now FROM booking
+    RETURNING id
+), event AS (
+    INSERT INTO outbox (topic, payload, created_at)
+    SELECT 'booking.confirmed', CAST(:event AS jsonb), :now FROM booking
     RETURNING id
 )
-SELECT b.seat_id, b.version, b.reheld, (SELECT nextval('seat_events_seq')) AS sequence
+SELECT b.seat_id, b.version, (SELECT nextval('seat_events_seq')) AS sequence
   FROM booked b
 """
 
@@ -93,39 +131,35 @@ SELECT b.seat_id, b.version, b.reheld, (SELECT nextval('seat_events_seq')) AS se
 class BookedSeats:
     seats: list[tuple[uuid.UUID, int]]  # (seat id, new version), for the live feed
     sequence: int
-    reheld: bool  # the hold had expired and its seats were taken again
 
 
-async def book_seats(
+async def confirm_booking(
     conn: AsyncConnection,
+    booking: dict[str, Any],
     *,
-    hold_id: uuid.UUID,
-    show_id: uuid.UUID,
-    booking_id: uuid.UUID,
+    payments: Sequence[dict[str, Any]],
+    ticket_payload: str,
+    event: dict[str, Any],
     actor_id: uuid.UUID,
     accessible: bool,
     now: datetime,
 ) -> BookedSeats | None:
-    """Book the hold's seats, or None (nothing written) when any of them is gone."""
-    rows = (
-        await conn.execute(
-            text(_BOOK_SEATS),
-            {
-                "hold": hold_id,
-                "show": show_id,
-                "booking": booking_id,
-                "actor": actor_id,
-                "accessible": accessible,
-                "now": now,
-            },
-        )
-    ).all()
+    """Book the hold's seats and write the booking with everything it carries, or None
+    (nothing written) when any of the seats is gone."""
+    params = booking | {
+        "payments": json.dumps(list(payments), default=str),
+        "ticket_payload": ticket_payload,
+        "event": json.dumps(event),
+        "actor_id": actor_id,
+        "accessible": accessible,
+        "now": now,
+    }
+    rows = (await conn.execute(text(_CONFIRM), params)).all()
     if not rows:
         return None
     return BookedSeats(
         seats=[(row.seat_id, row.version) for row in rows],
         sequence=int(rows[0].sequence),
-        reheld=any(row.reheld for row in rows),
     )
 
 
@@ -245,18 +279,6 @@ async def insert_snack_order(
     )
 
 
-async def insert_ticket(
-    conn: AsyncConnection, booking_id: uuid.UUID, payload: str, issued_at: datetime
-) -> None:
-    await conn.execute(
-        insert(Ticket).values(booking_id=booking_id, payload=payload, issued_at=issued_at)
-    )
-
-
-async def insert_outbox(conn: AsyncConnection, topic: str, payload: dict[str, Any]) -> None:
-    await conn.execute(insert(OutboxEvent).values(topic=topic, payload=payload))
-
-
 async def insert_payments(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Payment records; a row whose idempotency key is already recorded is kept as it was."""
     if rows:
@@ -307,18 +329,6 @@ class BookingHead:
     confirmed_at: datetime | None
 
 
-AMOUNT_FIELDS = (
-    "seats_minor",
-    "convenience_fee_minor",
-    "tax_minor",
-    "snacks_minor",
-    "discount_minor",
-    "loyalty_minor",
-    "total_minor",
-    "refunded_minor",
-)
-
-
 async def booking_head(conn: AsyncConnection, code: str) -> BookingHead | None:
     booking = Booking.__table__.c
     query = (
@@ -335,7 +345,7 @@ async def booking_head(conn: AsyncConnection, code: str) -> BookingHead | None:
             City.timezone,
             booking.channel,
             booking.currency,
-            *(booking[name] for name in AMOUNT_FIELDS),
+            *(booking[name] for name in AMOUNT_COLUMNS),
             Coupon.code.label("coupon_code"),
             booking.review_reason,
             booking.contact_email,
@@ -353,7 +363,7 @@ async def booking_head(conn: AsyncConnection, code: str) -> BookingHead | None:
     if row is None:
         return None
     values = dict(row._mapping)
-    amounts = {name: int(values.pop(name)) for name in AMOUNT_FIELDS}
+    amounts = {name: int(values.pop(name)) for name in AMOUNT_COLUMNS}
     return BookingHead(**values, amounts=amounts)
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,14 +33,25 @@ from server.contracts.checkout import (
     BookedSeat,
     BookingOut,
     BookingRequest,
+    Contact,
     PaymentOut,
     QuoteOut,
     QuoteRequest,
     SeatLine,
     SnackChoice,
     SnackLine,
+    TicketOut,
 )
-from server.contracts.enums import BookingStatus, HoldStatus, PaymentStatus, SeatStatus, ShowStatus
+from server.contracts.enums import (
+    BookingStatus,
+    HoldStatus,
+    PaymentMethod,
+    PaymentStatus,
+    SeatStatus,
+    ShowStatus,
+)
+from server.contracts.notifications import BookingConfirmed
+from server.db.models.booking import AMOUNT_COLUMNS
 from server.domain.accounts.principal import Principal
 from server.domain.booking import queries
 from server.domain.booking.queries import BookingHead
@@ -53,6 +65,7 @@ from server.domain.errors import (
 )
 from server.domain.inventory import queries as inventory_queries
 from server.domain.inventory import services as inventory
+from server.domain.inventory.strategies.base import autocommit
 from server.domain.live import waiting_room
 from server.domain.payments import services as payments
 from server.domain.payments.services import Charge, PartPlan, Unwound
@@ -115,7 +128,7 @@ async def price_hold(
     services: Services, principal: Principal, hold_id: uuid.UUID, body: QuoteRequest
 ) -> Checkout:
     now = services.clock.now()
-    async with services.engine.connect() as conn:
+    async with autocommit(services.engine).connect() as conn:
         context = await pricing_queries.hold_context(conn, hold_id)
         context = _check_hold(context, principal, hold_id, now)
         snacks = await _snacks(conn, context, body.snacks)
@@ -312,8 +325,26 @@ async def _checkout_lock(services: Services, hold_id: uuid.UUID) -> AsyncIterato
 # -- 2. fraud rules --------------------------------------------------------------------------
 
 
-def _risk_key(kind: str, value: object) -> str:
-    return f"bms:risk:{kind}:{value}"
+@dataclass(frozen=True, slots=True)
+class Velocity:
+    """A counter of checkouts within the risk window, and how many are normal."""
+
+    key: str
+    limit: int
+    who: str
+
+    @classmethod
+    def of(cls, kind: str, value: object, limit: int) -> Velocity:
+        return cls(f"bms:risk:{kind}:{value}", limit, kind)
+
+
+def _decline_keys(principal: Principal, tokens: Sequence[str]) -> list[str]:
+    return [f"bms:risk:declines:{who}" for who in (principal.user_id, *tokens)]
+
+
+def _card_tokens(plans: Sequence[PartPlan] | Sequence[Charge]) -> list[str]:
+    instruments = [p.instrument if isinstance(p, PartPlan) else p.plan.instrument for p in plans]
+    return sorted({i.card.token for i in instruments if i.card is not None})
 
 
 async def assess_risk(
@@ -325,60 +356,49 @@ async def assess_risk(
 ) -> str | None:
     """Count this checkout and apply the rules: the reason to hold the booking for review,
     None when it is clean; a refused checkout is recorded (REFUSED) and answered 403."""
-    tokens = sorted({p.instrument.card.token for p in plans if p.instrument.card is not None})
-    counted = [(_risk_key("card", token), BOOKINGS_PER_CARD, "card") for token in tokens]
+    tokens = _card_tokens(plans)
+    velocities = [Velocity.of("card", token, BOOKINGS_PER_CARD) for token in tokens]
     if not principal.is_staff:
         # A box-office till sells to a queue of strangers from one login and one address.
-        counted.append((_risk_key("buyer", principal.user_id), BOOKINGS_PER_BUYER, "buyer"))
-        counted.append((_risk_key("address", client_address), BOOKINGS_PER_ADDRESS, "address"))
-    declines = [_risk_key("declines", principal.user_id)]
-    declines += [_risk_key("declines", token) for token in tokens]
+        velocities.append(Velocity.of("buyer", principal.user_id, BOOKINGS_PER_BUYER))
+        velocities.append(Velocity.of("address", client_address, BOOKINGS_PER_ADDRESS))
     async with services.redis.pipeline(transaction=False) as pipe:
-        for key, _, _ in counted:
-            pipe.incr(key)
-            pipe.expire(key, RISK_WINDOW_SECONDS, nx=True)
-        for key in declines:
+        for velocity in velocities:
+            _count_in_window(pipe, velocity.key)
+        for key in _decline_keys(principal, tokens):
             pipe.get(key)
         answers = await pipe.execute()
-    counts = answers[: 2 * len(counted) : 2]
-    if (
-        max((int(n or 0) for n in answers[2 * len(counted) :]), default=0)
-        >= DECLINES_BEFORE_REFUSAL
-    ):
-        await _refuse(
-            services,
-            principal,
-            checkout,
-            "too many declined payments in the last hour",
-        )
+    counts = answers[: 2 * len(velocities) : 2]
+    declines = [int(n or 0) for n in answers[2 * len(velocities) :]]
+    if max(declines) >= DECLINES_BEFORE_REFUSAL:
+        await _refuse(services, principal, checkout, "too many declined payments in the last hour")
     reasons = [
-        f"more than {limit} bookings in an hour by this {what}"
-        for (_, limit, what), count in zip(counted, counts, strict=True)
-        if count > limit
+        f"more than {velocity.limit} bookings in an hour by this {velocity.who}"
+        for velocity, count in zip(velocities, counts, strict=True)
+        if count > velocity.limit
     ]
     if len(checkout.context.seats) > SEATS_BEFORE_REVIEW:
         reasons.append(f"more than {SEATS_BEFORE_REVIEW} seats in one booking")
     return "; ".join(reasons) or None
 
 
+def _count_in_window(pipe: Any, key: str) -> None:
+    pipe.incr(key)
+    pipe.expire(key, RISK_WINDOW_SECONDS, nx=True)
+
+
 async def note_declines(
     services: Services, principal: Principal, charges: Sequence[Charge]
 ) -> None:
+    """Count declined parts against the buyer and the declined cards."""
     declined = [
         c for c in charges if c.status is PaymentStatus.FAILED and c.decline_code in DECLINE_CODES
     ]
     if not declined:
         return
-    keys = [_risk_key("declines", principal.user_id)]
-    keys += [
-        _risk_key("declines", c.plan.instrument.card.token)
-        for c in declined
-        if c.plan.instrument.card
-    ]
     async with services.redis.pipeline(transaction=False) as pipe:
-        for key in keys:
-            pipe.incr(key)
-            pipe.expire(key, RISK_WINDOW_SECONDS, nx=True)
+        for key in _decline_keys(principal, _card_tokens(declined)):
+            _count_in_window(pipe, key)
         await pipe.execute()
 
 
@@ -390,8 +410,15 @@ async def _refuse(
     async with services.engine.begin() as conn:
         await queries.insert_booking(
             conn,
-            _booking_row(checkout, uuid.uuid4(), _new_code(), BookingStatus.REFUSED, None, now)
-            | {"review_reason": reason, "confirmed_at": None},
+            _booking_row(
+                checkout,
+                uuid.uuid4(),
+                _new_code(),
+                BookingStatus.REFUSED,
+                now,
+                review_reason=reason,
+                contact=None,
+            ),
         )
         show_id, seats, sequence = await inventory_queries.release_hold(
             conn,
@@ -504,6 +531,7 @@ class Confirmation:
     now: datetime
     payload: str
     pickup_code: str | None
+    review_reason: str | None
 
 
 async def confirm(
@@ -531,9 +559,10 @@ async def confirm(
         now=now,
         payload=payload,
         pickup_code=_new_code(PICKUP_CODE_LENGTH) if checkout.snacks else None,
+        review_reason=review_reason,
     )
     try:
-        booked = await _write(services, principal, checkout, body, charges, done, review_reason)
+        booked = await _write(services, principal, checkout, body, charges, done)
     except Unconfirmable as why:
         await payments.unwind(services, charges)
         await _record_failure(services, principal, checkout, charges, why.error.detail)
@@ -542,7 +571,7 @@ async def confirm(
         context.show_id, booked.sequence, SeatStatus.BOOKED.value, booked.seats
     )
     await waiting_room.finish(services, context.show_id, principal.user_id)
-    head = _head(checkout, body, done, review_reason)
+    head = _head(checkout, body, done)
     ticket = tickets.ticket_out(
         payload, claims, pickup_code=done.pickup_code, checked_in_at=None, checkin_location=None
     )
@@ -550,7 +579,7 @@ async def confirm(
         BookedSeat(seat_id=s.seat_id, label=s.label, type=s.seat_type, price_minor=s.price_minor)
         for s in context.seats
     ]
-    earned = checkout.breakdown.points_earned if _earns(principal, done.status) else 0
+    _, earned = _points(checkout, principal, done)
     return _booking_out(
         head,
         seats,
@@ -568,22 +597,28 @@ async def _write(
     body: BookingRequest,
     charges: list[Charge],
     done: Confirmation,
-    review_reason: str | None,
 ) -> queries.BookedSeats:
-    context = checkout.context
+    """One statement books the seats and writes the booking; coupon, points, wallet and
+    snacks, when there are any, follow it in the same transaction. Without them the
+    statement commits on its own, saving the BEGIN and COMMIT round trips."""
+    booking = _confirmed_row(checkout, done, body)
+    more_to_write = (
+        checkout.coupon is not None
+        or bool(checkout.snacks)
+        or _points(checkout, principal, done) != (0, 0)
+        or any(charge.plan.method == PaymentMethod.WALLET for charge in charges)
+    )
+    engine = services.engine if more_to_write else autocommit(services.engine)
     try:
-        async with services.engine.begin() as conn:
-            await queries.insert_booking(
+        async with engine.begin() as conn:
+            booked = await queries.confirm_booking(
                 conn,
-                _booking_row(checkout, done.booking_id, done.code, done.status, body, done.now)
-                | {"review_reason": review_reason},
-            )
-            booked = await queries.book_seats(
-                conn,
-                hold_id=context.hold_id,
-                show_id=context.show_id,
-                booking_id=done.booking_id,
+                booking,
+                payments=_payment_rows(checkout, charges, done.booking_id),
+                ticket_payload=done.payload,
+                event=_confirmed_event(checkout, done),
                 actor_id=principal.user_id,
+                # The hold already decided which seats this buyer may have.
                 accessible=True,
                 now=done.now,
             )
@@ -592,7 +627,7 @@ async def _write(
             await _redeem_coupon(conn, checkout, principal, done)
             await _move_points(conn, checkout, principal, done)
             await _debit_wallet(conn, checkout, charges, principal, done)
-            await _record_extras(conn, checkout, charges, done)
+            await _order_snacks(conn, checkout, done)
     except IntegrityError as exc:
         if "uq_booking_seats_active_seat" in str(exc.orig):
             raise Unconfirmable(_seats_gone()) from None
@@ -629,15 +664,21 @@ async def _redeem_coupon(
 
 
 def _earns(principal: Principal, status: BookingStatus) -> bool:
-    """Customers earn on confirmed bookings; staff selling at a till do not."""
-    return status is BookingStatus.CONFIRMED and not principal.is_staff
+    """Registered customers earn on confirmed bookings; guests (no account to keep points
+    in) and staff selling at a till do not."""
+    return status is BookingStatus.CONFIRMED and not principal.is_staff and not principal.is_guest
+
+
+def _points(checkout: Checkout, principal: Principal, done: Confirmation) -> tuple[int, int]:
+    """(points redeemed, points earned) by this booking."""
+    earned = checkout.breakdown.points_earned if _earns(principal, done.status) else 0
+    return checkout.breakdown.points_redeemed, earned
 
 
 async def _move_points(
     conn: AsyncConnection, checkout: Checkout, principal: Principal, done: Confirmation
 ) -> None:
-    redeemed = checkout.breakdown.points_redeemed
-    earned = checkout.breakdown.points_earned if _earns(principal, done.status) else 0
+    redeemed, earned = _points(checkout, principal, done)
     if not redeemed and not earned:
         return
     moved = await queries.move_points(
@@ -669,40 +710,37 @@ async def _debit_wallet(
         )
 
 
-async def _record_extras(
-    conn: AsyncConnection, checkout: Checkout, charges: Sequence[Charge], done: Confirmation
-) -> None:
-    """Payments, snacks, the ticket and the outbox event of a booking that is now in."""
-    context = checkout.context
-    await queries.insert_payments(conn, _payment_rows(checkout, charges, done.booking_id))
-    if done.pickup_code is not None:
-        lines = [
-            {
-                "item_id": str(s.item_id),
-                "name": s.name,
-                "quantity": s.quantity,
-                "unit_price_minor": s.unit_price_minor,
-            }
-            for s in checkout.snacks
-        ]
-        await queries.insert_snack_order(
-            conn, done.booking_id, done.pickup_code, lines, checkout.breakdown.snacks_minor
-        )
-    await queries.insert_ticket(conn, done.booking_id, done.payload, done.now)
-    await queries.insert_outbox(
-        conn,
-        "booking.confirmed",
+async def _order_snacks(conn: AsyncConnection, checkout: Checkout, done: Confirmation) -> None:
+    if done.pickup_code is None:
+        return
+    lines = [
         {
-            "booking_id": str(done.booking_id),
-            "code": done.code,
-            "status": done.status.value,
-            "user_id": str(context.buyer_id),
-            "show_id": str(context.show_id),
-            "seats": [seat.label for seat in context.seats],
-            "total_minor": checkout.total_minor,
-            "currency": checkout.currency,
-        },
+            "item_id": str(s.item_id),
+            "name": s.name,
+            "quantity": s.quantity,
+            "unit_price_minor": s.unit_price_minor,
+        }
+        for s in checkout.snacks
+    ]
+    await queries.insert_snack_order(
+        conn, done.booking_id, done.pickup_code, lines, checkout.breakdown.snacks_minor
     )
+
+
+def _confirmed_event(checkout: Checkout, done: Confirmation) -> dict[str, Any]:
+    """The outbox payload, in the shape the notifications worker reads."""
+    context = checkout.context
+    event = BookingConfirmed(
+        booking_id=done.booking_id,
+        code=done.code,
+        status=done.status.value,
+        user_id=context.buyer_id,
+        show_id=context.show_id,
+        seats=[seat.label for seat in context.seats],
+        total_minor=checkout.total_minor,
+        currency=checkout.currency,
+    )
+    return msgspec.to_builtins(event)
 
 
 def _booking_row(
@@ -710,11 +748,12 @@ def _booking_row(
     booking_id: uuid.UUID,
     code: str,
     status: BookingStatus,
-    body: BookingRequest | None,
     now: datetime,
+    *,
+    review_reason: str | None,
+    contact: Contact | None,
 ) -> dict[str, Any]:
     context, breakdown = checkout.context, checkout.breakdown
-    contact = body.contact if body is not None else None
     return {
         "id": booking_id,
         "code": code,
@@ -734,9 +773,22 @@ def _booking_row(
         "coupon_id": checkout.coupon.coupon_id if checkout.coupon else None,
         "contact_email": contact.email.strip() if contact and contact.email else None,
         "contact_phone": contact.phone.strip() if contact and contact.phone else None,
+        "review_reason": review_reason,
         "created_at": now,
-        "confirmed_at": now,
+        "confirmed_at": now if status is not BookingStatus.REFUSED else None,
     }
+
+
+def _confirmed_row(checkout: Checkout, done: Confirmation, body: BookingRequest) -> dict[str, Any]:
+    return _booking_row(
+        checkout,
+        done.booking_id,
+        done.code,
+        done.status,
+        done.now,
+        review_reason=done.review_reason,
+        contact=body.contact,
+    )
 
 
 def _with_refund_note(error: DomainError, charges: Sequence[Charge], currency: str) -> DomainError:
@@ -757,11 +809,9 @@ def _new_code(length: int = CODE_LENGTH) -> str:
 # -- reading bookings ------------------------------------------------------------------------
 
 
-def _head(
-    checkout: Checkout, body: BookingRequest, done: Confirmation, review_reason: str | None
-) -> BookingHead:
+def _head(checkout: Checkout, body: BookingRequest, done: Confirmation) -> BookingHead:
     context = checkout.context
-    row = _booking_row(checkout, done.booking_id, done.code, done.status, body, done.now)
+    row = _confirmed_row(checkout, done, body)
     return BookingHead(
         booking_id=done.booking_id,
         code=done.code,
@@ -775,9 +825,9 @@ def _head(
         timezone=context.timezone,
         channel=context.channel,
         currency=context.currency,
-        amounts={name: row.get(name, 0) for name in queries.AMOUNT_FIELDS},
+        amounts={name: row.get(name, 0) for name in AMOUNT_COLUMNS},
         coupon_code=checkout.coupon.code if checkout.coupon else None,
-        review_reason=review_reason,
+        review_reason=done.review_reason,
         contact_email=row["contact_email"],
         contact_phone=row["contact_phone"],
         confirmed_at=done.now,
@@ -803,7 +853,7 @@ def _booking_out(
     seats: list[BookedSeat],
     paid: list[PaymentOut],
     snacks: list[SnackLine],
-    ticket: Any,
+    ticket: TicketOut | None,
     points_earned: int,
 ) -> BookingOut:
     changes = [p.change_minor for p in paid if p.change_minor is not None]
@@ -844,7 +894,7 @@ async def _visible_head(conn: AsyncConnection, principal: Principal, code: str) 
 
 
 async def get_booking(services: Services, principal: Principal, code: str) -> BookingOut:
-    async with services.engine.connect() as conn:
+    async with autocommit(services.engine).connect() as conn:
         head = await _visible_head(conn, principal, code)
         seat_rows = await queries.booking_seats(conn, head.booking_id)
         payment_rows = await queries.payments_of(conn, head.booking_id)
@@ -869,22 +919,19 @@ async def get_booking(services: Services, principal: Principal, code: str) -> Bo
         for r in seat_rows
     ]
     snacks = [
-        SnackLine(
-            item_id=uuid.UUID(line["item_id"]),
-            name=line["name"],
-            quantity=line["quantity"],
-            unit_price_minor=line["unit_price_minor"],
-            amount_minor=line["quantity"] * line["unit_price_minor"],
+        SnackPrice(
+            uuid.UUID(line["item_id"]), line["name"], line["unit_price_minor"], line["quantity"]
         )
         for line in extras.lines or []
     ]
     paid = [_payment_out(dict(row._mapping)) for row in payment_rows]
-    return _booking_out(head, seats, paid, snacks, ticket, int(extras.points_earned or 0))
+    earned = int(extras.points_earned or 0)
+    return _booking_out(head, seats, paid, _snack_lines(snacks), ticket, earned)
 
 
 async def ticket_payload(services: Services, principal: Principal, code: str) -> str:
     """The signed QR payload of a booking the caller may see."""
-    async with services.engine.connect() as conn:
+    async with autocommit(services.engine).connect() as conn:
         head = await _visible_head(conn, principal, code)
         extras = await queries.extras_of(conn, head.booking_id)
     if extras.payload is None:

@@ -75,7 +75,8 @@ def check_card(
     year = exp_year + 2000 if exp_year < 100 else exp_year
     if (year, exp_month) < (now.year, now.month):
         raise Invalid(
-            f"{at}: the card expired at the end of {exp_month:02d}/{year}; use another card.",
+            f"{at}.exp_year: the card expired at the end of {exp_month:02d}/{year}; use another "
+            "card.",
             field=f"{at}.exp_year",
         )
     if not (cvv.isdigit() and 3 <= len(cvv) <= 4):

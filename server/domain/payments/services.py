@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 
 from server.contracts.checkout import PaymentPart
@@ -59,10 +60,6 @@ class PartPlan:
     gateway: PaymentGateway
     instrument: Instrument
     payer_name: str | None = None
-
-    @property
-    def where(self) -> str:
-        return f"payments[{self.index}]"
 
 
 @dataclass
@@ -124,7 +121,7 @@ async def plan_parts(
     *,
     total_minor: int,
     currency: str,
-    theater_id: object,
+    theater_id: uuid.UUID,
 ) -> list[PartPlan]:
     """Check every part (amounts add up exactly, each method has what it needs) and tokenize
     cards, or raise Invalid/Forbidden naming the part; nothing is charged here."""
@@ -178,7 +175,7 @@ def _amounts(parts: Sequence[PaymentPart], total_minor: int, currency: str) -> l
 
 
 async def _instrument(
-    services: Services, principal: Principal, part: PaymentPart, where: str, theater_id: object
+    services: Services, principal: Principal, part: PaymentPart, where: str, theater_id: uuid.UUID
 ) -> Instrument:
     method = part.method
     if method == PaymentMethod.CARD:
@@ -226,10 +223,10 @@ async def _instrument(
     raise Invalid(f"{where}.method {method!r} is unknown; use one of {METHODS}.", field=where)
 
 
-def _check_box_office(principal: Principal, theater_id: object) -> None:
+def _check_box_office(principal: Principal, theater_id: uuid.UUID) -> None:
     if principal.role is not Role.CLERK and not principal.is_platform_admin:
         raise Forbidden("Cash is taken only at the box office, by a clerk.")
-    if not principal.can_act_for(theater_id):  # type: ignore[arg-type]
+    if not principal.can_act_for(theater_id):
         raise Forbidden("Cash is taken only by a clerk of the show's theater.")
 
 
@@ -253,35 +250,32 @@ async def _step(
     services: Services, charges: list[Charge], charge: Charge, operation: str, currency: str
 ) -> None:
     plan = charge.plan
+    if operation == "authorize":
+        call = partial(
+            plan.gateway.authorize,
+            plan.instrument,
+            plan.amount_minor,
+            currency,
+            charge.key("authorize"),
+        )
+    else:
+        call = partial(plan.gateway.capture, charge.auth_ref or "", charge.key("capture"))
+    error: DomainError
     try:
-        if operation == "authorize":
-            result = await with_retries(
-                services,
-                plan.gateway,
-                lambda: plan.gateway.authorize(
-                    plan.instrument, plan.amount_minor, currency, charge.key("authorize")
-                ),
-            )
-        else:
-            auth_ref = charge.auth_ref or ""
-            result = await with_retries(
-                services,
-                plan.gateway,
-                lambda: plan.gateway.capture(auth_ref, charge.key("capture")),
-            )
+        result = await with_retries(services, plan.gateway, call)
     except Unavailable as down:
-        charge.status, charge.failure = PaymentStatus.FAILED, down.detail
-        await unwind(services, charges)
-        raise Unwound(down, charges) from None
-    if result.approved:
-        _record(charge, operation, result, services.clock.now())
-        return
-    charge.failure, charge.decline_code = result.message, result.code
+        charge.failure, error = down.detail, down
+    else:
+        if result.approved:
+            _record(charge, operation, result, services.clock.now())
+            return
+        charge.failure, charge.decline_code = result.message, result.code
+        error = _declined(plan, result, operation)
     if operation == "authorize":
         charge.status = PaymentStatus.FAILED
     # A failed capture leaves the part AUTHORIZED, so unwinding voids it with the others.
     await unwind(services, charges)
-    raise Unwound(_declined(plan, result, operation), charges)
+    raise Unwound(error, charges)
 
 
 def _record(charge: Charge, operation: str, result: GatewayResult, now: datetime) -> None:

@@ -21,11 +21,13 @@ authorizations, captures and idempotent answers, like a real remote gateway woul
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
 import uuid
 from enum import StrEnum
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -71,13 +73,25 @@ BANKS = {
     "DECL": "Simulator test bank (declines)",
 }
 
-# Move an authorization from one state to another only if it is still in the first.
+# Move an authorization from one state to another only if it is still in the first; answers
+# 1 when it moved, else the state it is in (nil when there is no such authorization).
 _TRANSITION = """
-if redis.call('HGET', KEYS[1], 'state') == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'state', ARGV[2])
+local state = redis.call('GET', KEYS[1])
+if state == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
   return 1
 end
-return redis.call('HGET', KEYS[1], 'state') or false
+return state
+"""
+
+# Refund part of a capture unless that would refund more than was captured; answers 1 or 0.
+_REFUND = """
+local captured = tonumber(redis.call('GET', KEYS[1]) or '0')
+local refunded = tonumber(redis.call('GET', KEYS[2]) or '0')
+if refunded + tonumber(ARGV[1]) > captured then return 0 end
+redis.call('INCRBY', KEYS[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return 1
 """
 
 
@@ -97,6 +111,7 @@ class SimulatorGateway:
         self.redis = redis
         self._secret = secret.encode()
         self._transition = redis.register_script(_TRANSITION)
+        self._refund = redis.register_script(_REFUND)
 
     async def tokenize(self, card: CardDetails) -> CardToken:
         # The same card always gets the same token (like a vault's card fingerprint), so
@@ -110,122 +125,131 @@ class SimulatorGateway:
     async def authorize(
         self, instrument: Instrument, amount_minor: int, currency: str, idempotency_key: str
     ) -> GatewayResult:
-        done = await self._answered("authorize", idempotency_key)
+        token_key = f"{PREFIX}:tok:{instrument.card.token}" if instrument.card else None
+        done, (token_behaviour,) = await self._recall("authorize", idempotency_key, token_key)
         if done is not None:
             return done
-        token_behaviour = None
-        if instrument.card is not None:
-            raw = await self.redis.get(f"{PREFIX}:tok:{instrument.card.token}")
-            if raw is None:
-                return await self._answer(
-                    "authorize",
-                    idempotency_key,
-                    declined("invalid_token", "The card token is unknown or expired."),
-                )
-            token_behaviour = raw.decode()
+        if instrument.card is not None and token_behaviour is None:
+            unknown = declined("invalid_token", "The card token is unknown or expired.")
+            return await self._keep("authorize", idempotency_key, unknown)
         behaviour = behaviour_of(instrument, token_behaviour)
         await self._maybe_time_out(behaviour, idempotency_key)
         if behaviour is Behaviour.DECLINE:
-            result = declined("declined", "The issuer declined the payment.")
-        elif behaviour is Behaviour.INSUFFICIENT:
-            result = declined("insufficient_funds", "The account has insufficient funds.")
-        else:
-            auth_id = f"auth_{uuid.uuid4().hex[:24]}"
-            await self.redis.hset(
-                f"{PREFIX}:auth:{auth_id}",
-                mapping={
-                    "state": "authorized",
-                    "amount": amount_minor,
-                    "currency": currency,
-                    "behaviour": behaviour.value,
-                },
+            return await self._keep(
+                "authorize",
+                idempotency_key,
+                declined("declined", "The issuer declined the payment."),
             )
-            await self.redis.expire(f"{PREFIX}:auth:{auth_id}", LEDGER_TTL_SECONDS)
-            result = approved(auth_id, "authorized")
-        return await self._answer("authorize", idempotency_key, result)
+        if behaviour is Behaviour.INSUFFICIENT:
+            insufficient = declined("insufficient_funds", "The account has insufficient funds.")
+            return await self._keep("authorize", idempotency_key, insufficient)
+        auth_id = f"auth_{uuid.uuid4().hex[:24]}"
+        record = json.dumps({"amount": amount_minor, "behaviour": behaviour.value})
+        return await self._keep(
+            "authorize",
+            idempotency_key,
+            approved(auth_id, "authorized"),
+            {f"{PREFIX}:auth:{auth_id}": record, f"{PREFIX}:auth:{auth_id}:state": "authorized"},
+        )
 
     async def capture(self, auth_id: str, idempotency_key: str) -> GatewayResult:
-        done = await self._answered("capture", idempotency_key)
+        done, (raw,) = await self._recall("capture", idempotency_key, f"{PREFIX}:auth:{auth_id}")
         if done is not None:
             return done
-        key = f"{PREFIX}:auth:{auth_id}"
-        if await self.redis.hget(key, "behaviour") == Behaviour.CAPTURE_FAILS.value.encode():
-            result = declined("capture_failed", "The bank refused to capture the authorization.")
-        else:
-            moved = await self._transition(keys=[key], args=["authorized", "captured"])
-            if moved == 1:
-                capture_id = f"cap_{uuid.uuid4().hex[:24]}"
-                amount = int(await self.redis.hget(key, "amount") or 0)
-                await self.redis.hset(
-                    f"{PREFIX}:cap:{capture_id}", mapping={"amount": amount, "refunded": 0}
-                )
-                await self.redis.expire(f"{PREFIX}:cap:{capture_id}", LEDGER_TTL_SECONDS)
-                result = approved(capture_id, "captured")
-            else:
-                result = _not_in_state(auth_id, moved, "captured")
-        return await self._answer("capture", idempotency_key, result)
+        authorization: dict[str, Any] = json.loads(raw) if raw else {"amount": 0, "behaviour": ""}
+        if authorization["behaviour"] == Behaviour.CAPTURE_FAILS:
+            failed = declined("capture_failed", "The bank refused to capture the authorization.")
+            return await self._keep("capture", idempotency_key, failed)
+        moved = await self._transition(
+            keys=[f"{PREFIX}:auth:{auth_id}:state"], args=["authorized", "captured"]
+        )
+        if moved != 1:
+            return await self._keep("capture", idempotency_key, _not_in_state(auth_id, moved))
+        capture_id = f"cap_{uuid.uuid4().hex[:24]}"
+        return await self._keep(
+            "capture",
+            idempotency_key,
+            approved(capture_id, "captured"),
+            {f"{PREFIX}:cap:{capture_id}": str(int(authorization["amount"]))},
+        )
 
     async def void(self, auth_id: str, idempotency_key: str) -> GatewayResult:
-        done = await self._answered("void", idempotency_key)
+        done, _ = await self._recall("void", idempotency_key)
         if done is not None:
             return done
-        key = f"{PREFIX}:auth:{auth_id}"
-        moved = await self._transition(keys=[key], args=["authorized", "voided"])
+        moved = await self._transition(
+            keys=[f"{PREFIX}:auth:{auth_id}:state"], args=["authorized", "voided"]
+        )
         if moved == 1 or moved == b"voided":
-            result = approved(auth_id, "voided")
-        else:
-            result = _not_in_state(auth_id, moved, "voided")
-        return await self._answer("void", idempotency_key, result)
+            return await self._keep("void", idempotency_key, approved(auth_id, "voided"))
+        return await self._keep("void", idempotency_key, _not_in_state(auth_id, moved))
 
     async def refund(
         self, capture_id: str, amount_minor: int, idempotency_key: str
     ) -> GatewayResult:
-        done = await self._answered("refund", idempotency_key)
+        done, _ = await self._recall("refund", idempotency_key)
         if done is not None:
             return done
-        key = f"{PREFIX}:cap:{capture_id}"
-        captured = int(await self.redis.hget(key, "amount") or 0)
-        refunded = int(await self.redis.hincrby(key, "refunded", amount_minor))
-        if refunded > captured:
-            await self.redis.hincrby(key, "refunded", -amount_minor)
-            result = declined("refund_exceeds_capture", "The refund is larger than what is left.")
-        else:
+        keys = [f"{PREFIX}:cap:{capture_id}", f"{PREFIX}:cap:{capture_id}:refunded"]
+        if await self._refund(keys=keys, args=[amount_minor, LEDGER_TTL_SECONDS]):
             result = approved(f"re_{uuid.uuid4().hex[:24]}", "refunded")
-        return await self._answer("refund", idempotency_key, result)
+        else:
+            result = declined("refund_exceeds_capture", "The refund is larger than what is left.")
+        return await self._keep("refund", idempotency_key, result)
 
     async def _maybe_time_out(self, behaviour: Behaviour, idempotency_key: str) -> None:
         if behaviour is Behaviour.DOWN:
             raise GatewayTimeout("the simulator is down")
         if behaviour is Behaviour.TIMEOUT:
             attempts_key = f"{PREFIX}:try:{idempotency_key}"
-            attempts = await self.redis.incr(attempts_key)
-            await self.redis.expire(attempts_key, LEDGER_TTL_SECONDS)
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(attempts_key)
+                pipe.expire(attempts_key, LEDGER_TTL_SECONDS)
+                attempts, _ = await pipe.execute()
             if attempts <= TRANSIENT_FAILURES:
                 raise GatewayTimeout(f"attempt {attempts} timed out")
 
-    async def _answered(self, operation: str, idempotency_key: str) -> GatewayResult | None:
-        raw = await self.redis.get(f"{PREFIX}:res:{operation}:{idempotency_key}")
-        return None if raw is None else GatewayResult(**json.loads(raw))
+    async def _recall(
+        self, operation: str, idempotency_key: str, *keys: str | None
+    ) -> tuple[GatewayResult | None, list[str | None]]:
+        """The answer already given under this key (if any), and ``keys``' values, in one
+        round trip (a None key reads as None)."""
+        wanted = [_slot(operation, idempotency_key), *(key for key in keys if key)]
+        stored, *values = await self.redis.mget(wanted)
+        found = iter(values)
+        extra = [_text(next(found)) if key else None for key in keys]
+        return (None if stored is None else GatewayResult(**json.loads(stored))), extra
 
-    async def _answer(
-        self, operation: str, idempotency_key: str, result: GatewayResult
+    async def _keep(
+        self,
+        operation: str,
+        idempotency_key: str,
+        result: GatewayResult,
+        writes: dict[str, str] | None = None,
     ) -> GatewayResult:
-        """Keep the first answer for this key; a racing twin gets that one, not its own."""
-        slot = f"{PREFIX}:res:{operation}:{idempotency_key}"
-        record = json.dumps(
-            {
-                "approved": result.approved,
-                "reference": result.reference,
-                "code": result.code,
-                "message": result.message,
-            }
-        )
-        if await self.redis.set(slot, record, nx=True, ex=LEDGER_TTL_SECONDS):
+        """Write the ledger entries and keep this as the answer for the key, in one round
+        trip; a racing twin that answered first wins, and its answer is returned instead."""
+        slot = _slot(operation, idempotency_key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for key, value in (writes or {}).items():
+                pipe.set(key, value, ex=LEDGER_TTL_SECONDS)
+            pipe.set(slot, json.dumps(dataclasses.asdict(result)), nx=True, ex=LEDGER_TTL_SECONDS)
+            kept = (await pipe.execute())[-1]
+        if kept:
             return result
-        return await self._answered(operation, idempotency_key) or result
+        earlier, _ = await self._recall(operation, idempotency_key)
+        return earlier or result
 
 
-def _not_in_state(auth_id: str, state: object, wanted: str) -> GatewayResult:
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode()
+
+
+def _slot(operation: str, idempotency_key: str) -> str:
+    return f"{PREFIX}:res:{operation}:{idempotency_key}"
+
+
+def _not_in_state(auth_id: str, state: object) -> GatewayResult:
     if state is None:
         return declined("unknown_authorization", f"There is no authorization {auth_id}.")
     current = state.decode() if isinstance(state, bytes) else str(state)

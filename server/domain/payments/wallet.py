@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.domain.booking import queries
+from server.domain.inventory.strategies.base import autocommit
 from server.domain.payments.gateway import (
     GatewayResult,
     Instrument,
@@ -32,7 +33,7 @@ class WalletGateway:
         self, instrument: Instrument, amount_minor: int, currency: str, idempotency_key: str
     ) -> GatewayResult:
         assert instrument.payer_id is not None
-        async with self.engine.connect() as conn:
+        async with autocommit(self.engine).connect() as conn:
             balance = await queries.wallet_balance(conn, instrument.payer_id)
         if balance < amount_minor:
             return declined(
@@ -41,7 +42,7 @@ class WalletGateway:
                 f"{format_minor(amount_minor, currency)} asked of it; lower that part or add "
                 "another method.",
             )
-        return approved(reference_for("wallet", idempotency_key), "balance reserved")
+        return approved(reference_for("wallet", idempotency_key), "balance is enough")
 
     async def capture(self, auth_id: str, idempotency_key: str) -> GatewayResult:
         return approved(auth_id, "debited with the booking")

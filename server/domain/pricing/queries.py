@@ -8,9 +8,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.db.models import Coupon, CouponRedemption
 from server.domain.pricing.services import CouponTerms, SeatPrice
 
 
@@ -33,15 +34,15 @@ class HoldContext:
     currency: str
     timezone: str
     buyer_points: int
-    buyer_role: str
     seats: tuple[SeatPrice, ...]
 
 
 _HOLD_CONTEXT = """
-SELECT h.id, h.show_id, h.buyer_id, h.status, h.expires_at, h.channel,
-       m.id AS movie_id, m.title, t.id AS theater_id, t.name AS theater_name, sh.starts_at,
-       sh.status AS show_status, t.convenience_fee_minor, c.tax_rate_bp, c.currency,
-       c.timezone, u.loyalty_points, u.role,
+SELECT h.id AS hold_id, h.show_id, h.buyer_id, h.status AS hold_status, h.expires_at,
+       h.channel, m.id AS movie_id, m.title AS movie_title, t.id AS theater_id,
+       t.name AS theater_name, sh.starts_at, sh.status AS show_status,
+       t.convenience_fee_minor AS fee_per_seat_minor, c.tax_rate_bp, c.currency, c.timezone,
+       u.loyalty_points AS buyer_points,
        seats.ids, seats.labels, seats.types, seats.prices
   FROM holds h
   JOIN shows sh ON sh.id = h.show_id
@@ -65,62 +66,60 @@ async def hold_context(conn: AsyncConnection, hold_id: uuid.UUID) -> HoldContext
     row = (await conn.execute(text(_HOLD_CONTEXT), {"hold": hold_id})).first()
     if row is None:
         return None
-    *fields, ids, labels, types, prices = row
+    fields = dict(row._mapping)
+    columns = [fields.pop(name) or () for name in ("ids", "labels", "types", "prices")]
     seats = tuple(
         SeatPrice(seat_id, label, seat_type, int(price_minor))
-        for seat_id, label, seat_type, price_minor in zip(
-            ids or (), labels or (), types or (), prices or (), strict=True
-        )
+        for seat_id, label, seat_type, price_minor in zip(*columns, strict=True)
     )
-    return HoldContext(*fields, seats=seats)
+    return HoldContext(**fields, seats=seats)
 
 
 async def coupon_for(
     conn: AsyncConnection, code: str, user_id: uuid.UUID
 ) -> tuple[CouponTerms, int] | None:
     """The coupon with this code (case-insensitive) and how often this user has redeemed it."""
-    row = (
-        await conn.execute(
-            text(
-                """
-                SELECT c.id, c.code, c.kind, c.value, c.min_amount_minor, c.max_discount_minor,
-                       c.valid_from, c.valid_until, c.total_limit, c.per_user_limit,
-                       c.used_count, {movies}, {theaters}, {seat_types},
-                       (SELECT count(*) FROM coupon_redemptions r
-                         WHERE r.coupon_id = c.id AND r.user_id = :user
-                           AND r.reversed_at IS NULL) AS used_by_user
-                  FROM coupons c WHERE upper(c.code) = upper(:code)
-                """.format(
-                    movies=_text_array("c.movie_ids"),
-                    theaters=_text_array("c.theater_ids"),
-                    seat_types=_text_array("c.seat_types"),
-                )
-            ),
-            {"code": code.strip(), "user": user_id},
+    coupon = Coupon.__table__.c
+    used_by_user = (
+        select(func.count())
+        .where(
+            CouponRedemption.coupon_id == coupon.id,
+            CouponRedemption.user_id == user_id,
+            CouponRedemption.reversed_at.is_(None),
         )
-    ).first()
+        .scalar_subquery()
+    )
+    query = select(
+        coupon.id.label("coupon_id"),
+        *(coupon[name] for name in _COUPON_TERMS),
+        used_by_user.label("used_by_user"),
+    ).where(func.upper(coupon.code) == code.strip().upper())
+    row = (await conn.execute(query)).first()
     if row is None:
         return None
-    *fields, movie_ids, theater_ids, seat_types, used_by_user = row
-    terms = CouponTerms(
-        *fields,
-        movie_ids=_as_set(movie_ids),
-        theater_ids=_as_set(theater_ids),
-        seat_types=_as_set(seat_types),
-    )
-    return terms, int(used_by_user)
+    fields = dict(row._mapping)
+    used = int(fields.pop("used_by_user"))
+    for limit in ("movie_ids", "theater_ids", "seat_types"):
+        values = fields[limit]
+        fields[limit] = None if values is None else frozenset(str(value) for value in values)
+    return CouponTerms(**fields), used
 
 
-def _text_array(column: str) -> str:
-    """A JSONB list of strings as text[] (NULL stays NULL: "no limit")."""
-    return (
-        f"CASE WHEN {column} IS NULL THEN NULL"
-        f" ELSE ARRAY(SELECT jsonb_array_elements_text({column})) END"
-    )
-
-
-def _as_set(values: list[str] | None) -> frozenset[str] | None:
-    return None if values is None else frozenset(str(value) for value in values)
+_COUPON_TERMS = (
+    "code",
+    "kind",
+    "value",
+    "min_amount_minor",
+    "max_discount_minor",
+    "valid_from",
+    "valid_until",
+    "total_limit",
+    "per_user_limit",
+    "used_count",
+    "movie_ids",
+    "theater_ids",
+    "seat_types",
+)
 
 
 @dataclass(frozen=True, slots=True)

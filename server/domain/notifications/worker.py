@@ -1,0 +1,274 @@
+"""The outbox worker: turns outbox events into e-mails and SMS and delivers them.
+
+Each pass (``deliver_due``, every second in every server process) locks a batch of due events
+with ``FOR UPDATE SKIP LOCKED``, so concurrent workers never take the same event, and holds
+the lock while it delivers them. For each event it:
+
+1. finds the template of the topic (none: the event is closed with a warning, never retried)
+   and the people to tell, and renders one notification per recipient and channel;
+2. writes them once, keyed ``{event id}:{channel}:{recipient}``, each in its own committed
+   transaction as it goes out, so a worker that dies midway leaves SENT rows that the next
+   attempt skips instead of sending again;
+3. closes the event when everything went out, or counts the attempt and sets the next try
+   ``retry_delay`` after now (30 s, doubling to an hour), up to ``MAX_ATTEMPTS``; then it gives
+   up, keeping the last error on the event and FAILED on its notifications.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.contracts.enums import NotificationStatus, Role
+from server.contracts.notifications import MessageChannel
+from server.domain.notifications import queries
+from server.domain.notifications.providers import (
+    DeliveryFailed,
+    Outgoing,
+    Providers,
+    build_providers,
+    load_settings,
+)
+from server.domain.notifications.templates import (
+    TOPICS,
+    BookingFacts,
+    Letter,
+    MissingFacts,
+    Occasion,
+    Recipient,
+    ShowFacts,
+)
+from server.infra.state import Services
+
+log = logging.getLogger("bms.notifications")
+
+INTERVAL_SECONDS = 1.0
+BATCH_SIZE = 20
+MAX_ATTEMPTS = 10
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+MAX_DEDUPE_KEY = 200  # the column's width
+MAX_SUBJECT = 300
+
+
+class Undeliverable(Exception):
+    """The event can never become a message (unknown topic, bad payload, nobody to tell)."""
+
+
+@dataclass
+class Failures:
+    passing: list[str] = field(default_factory=list)  # worth another try later
+    lasting: list[str] = field(default_factory=list)  # refused for good
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+def job(services: Services) -> Callable[[], Awaitable[int]]:
+    """The background job. The delivery settings are read now, so a bad one stops start-up
+    with its name instead of failing every second."""
+    providers = build_providers(load_settings(), services.settings.data_dir / "notifications")
+    return lambda: deliver_due(services, providers)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failed attempt."""
+    return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+
+
+async def deliver_due(services: Services, providers: Providers, *, limit: int = BATCH_SIZE) -> int:
+    """One pass over the due events; returns how many it handled."""
+    async with services.engine.connect() as conn, conn.begin():
+        events = await queries.claim_due(conn, services.clock.now(), limit)
+        for event in events:
+            outcome = await _attempt(services, providers, event)
+            await queries.record_attempt(
+                conn,
+                event.id,
+                now=services.clock.now(),
+                error=outcome.error,
+                retry_at=outcome.retry_at,
+            )
+    return len(events)
+
+
+async def _attempt(services: Services, providers: Providers, event: Row[Any]) -> Outcome:
+    last_try = event.attempts + 1 >= MAX_ATTEMPTS
+    try:
+        drafts = await _drafts(services, event)
+        failures = await _send(services, providers, drafts, last_try=last_try)
+    except Undeliverable as why:
+        log.warning("outbox event %s (%s) closed undelivered: %s", event.id, event.topic, why)
+        return Outcome(error=str(why))
+    except Exception as exc:
+        # A bug or a lookup that broke: tried again later like a failed send, so one bad
+        # event can neither stop the others nor be retried forever.
+        log.exception("outbox event %s (%s) failed", event.id, event.topic)
+        failures = Failures(passing=[f"{type(exc).__name__}: {exc}"])
+    if failures.passing and not last_try:
+        retry_at = services.clock.now() + retry_delay(event.attempts + 1)
+        return Outcome(error="; ".join(failures.passing), retry_at=retry_at)
+    if failures.passing:
+        log.warning(
+            "outbox event %s (%s): giving up after %d attempts: %s",
+            event.id,
+            event.topic,
+            MAX_ATTEMPTS,
+            "; ".join(failures.passing),
+        )
+    return Outcome(error="; ".join(failures.passing + failures.lasting) or None)
+
+
+async def _drafts(services: Services, event: Row[Any]) -> list[dict[str, Any]]:
+    """The notification rows of an event: one per recipient and channel."""
+    spec = TOPICS.get(event.topic)
+    if spec is None:
+        raise Undeliverable(
+            f"no template for topic {event.topic!r}; add one in "
+            "server/domain/notifications/templates.py"
+        )
+    try:
+        payload = msgspec.convert(event.payload, spec.payload)
+    except msgspec.ValidationError as exc:
+        raise Undeliverable(f"the payload does not fit topic {event.topic!r}: {exc}") from exc
+    async with services.engine.connect() as conn:
+        occasions = await _audience(conn, payload)
+    drafts: dict[str, dict[str, Any]] = {}
+    for occasion in occasions:
+        try:
+            letter = spec.render(payload, occasion)
+        except MissingFacts as exc:
+            raise Undeliverable(str(exc)) from exc
+        for draft in _notifications(event.id, occasion.recipient, letter, services.clock.now()):
+            drafts.setdefault(draft["dedupe_key"], draft)
+    if not drafts:
+        raise Undeliverable("nobody to tell: no e-mail address or phone number on file")
+    return list(drafts.values())
+
+
+async def _audience(conn: AsyncConnection, payload: Any) -> list[Occasion]:
+    """Who hears about an event, read off its payload's fields (see the contracts)."""
+    booking_id = getattr(payload, "booking_id", None)
+    if booking_id is not None:
+        row = await queries.booking(conn, booking_id)
+        if row is None:
+            raise Undeliverable(f"booking {booking_id} does not exist")
+        return [_holder_occasion(row)]
+    show_id = getattr(payload, "show_id", None)
+    user_id = getattr(payload, "user_id", None)
+    if user_id is not None:
+        found = await queries.show(conn, show_id) if show_id is not None else None
+        show = _show_facts(found) if found is not None else None
+        return [Occasion(_person(row), show=show) for row in await queries.users(conn, [user_id])]
+    # An announcement: everyone holding seats for the show, and the users it names.
+    occasions = []
+    if show_id is not None:
+        occasions += [
+            _holder_occasion(row) for row in await queries.bookings_of_show(conn, show_id)
+        ]
+    named = await queries.users(conn, getattr(payload, "user_ids", []))
+    return occasions + [Occasion(_person(row)) for row in named]
+
+
+def _person(row: Row[Any]) -> Recipient:
+    """A user's own addresses; guests keep their e-mail in their preferences."""
+    return Recipient(row.user_id, row.name, row.email or row.guest_email, row.phone)
+
+
+def _holder_occasion(row: Row[Any]) -> Occasion:
+    """The booking's own contact comes first. A booking made by staff at a till or a kiosk
+    falls back to nobody: the clerk is not the audience of a walk-up customer's ticket."""
+    if row.role == Role.CUSTOMER:
+        user = _person(row)
+    else:
+        user = Recipient(row.user_id, "there", None, None)
+    recipient = Recipient(
+        row.user_id,
+        user.name,
+        row.contact_email or user.email,
+        row.contact_phone or user.phone,
+    )
+    booking = BookingFacts(
+        code=row.code, currency=row.currency, seats=tuple(row.seats), pickup_code=row.pickup_code
+    )
+    return Occasion(recipient, show=_show_facts(row), booking=booking)
+
+
+def _show_facts(row: Row[Any]) -> ShowFacts:
+    return ShowFacts(
+        movie_title=row.movie_title,
+        theater_name=row.theater_name,
+        theater_address=row.theater_address,
+        screen_name=row.screen_name,
+        starts_at=row.starts_at,
+        timezone=row.timezone,
+    )
+
+
+def dedupe_key(event_id: int, channel: str, recipient: str) -> str:
+    key = f"{event_id}:{channel}:{recipient}"
+    if len(key) <= MAX_DEDUPE_KEY:
+        return key
+    digest = hashlib.sha256(recipient.encode()).hexdigest()
+    return f"{event_id}:{channel}:sha256:{digest}"
+
+
+def _notifications(
+    event_id: int, recipient: Recipient, letter: Letter, now: datetime
+) -> list[dict[str, Any]]:
+    channels = [
+        (MessageChannel.EMAIL, recipient.email, letter.body),
+        (MessageChannel.SMS, recipient.phone, letter.sms),
+    ]
+    return [
+        {
+            "user_id": recipient.user_id,
+            "channel": channel.value,
+            "recipient": address,
+            "subject": letter.subject[:MAX_SUBJECT],
+            "body": text,
+            "status": NotificationStatus.PENDING.value,
+            "dedupe_key": dedupe_key(event_id, channel.value, address),
+            "created_at": now,
+        }
+        for channel, address, text in channels
+        if address
+    ]
+
+
+async def _send(
+    services: Services, providers: Providers, drafts: list[dict[str, Any]], *, last_try: bool
+) -> Failures:
+    """Send what is still PENDING, committing each outcome as soon as it is known."""
+    async with services.engine.begin() as conn:
+        await queries.add_notifications(conn, drafts)
+        stored = await queries.notifications(conn, [draft["dedupe_key"] for draft in drafts])
+    failures = Failures()
+    for note in stored:
+        if note.status != NotificationStatus.PENDING:
+            continue
+        message = Outgoing(note.recipient, note.subject, note.body, services.clock.now())
+        try:
+            await providers.for_channel(note.channel).send(message)
+        except DeliveryFailed as failure:
+            found = failures.lasting if failure.permanent else failures.passing
+            found.append(f"{note.channel} to {note.recipient}: {failure}")
+            async with services.engine.begin() as conn:
+                await queries.note_failure(
+                    conn, note.id, str(failure), final=last_try or failure.permanent
+                )
+            continue
+        async with services.engine.begin() as conn:
+            await queries.mark_sent(conn, note.id, services.clock.now())
+    return failures
