@@ -108,14 +108,15 @@ class KioskApp(BoxOfficeApp):
         return (await api.login(DEMO_KIOSK_EMAIL, DEMO_PASSWORD)).theater_ids
 
     def start_customer(self) -> None:
-        self.start_guest_session()
+        if isinstance(self.screen, WelcomeScreen):  # a second tap while starting does nothing
+            self.start_guest_session()
 
     @work(exclusive=True, group="customer")
     async def start_guest_session(self) -> None:
         token = await self.request(self.api.guest())
-        if token is not None:
+        if token is not None and isinstance(self.screen, WelcomeScreen):
             self.user = token
-            self.push_screen(BrowseScreen())
+            await self.push_screen(BrowseScreen())
 
     def action_start_over(self) -> None:
         self.start_over()

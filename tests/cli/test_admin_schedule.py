@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
-from admin.commands.bulk import convert_rows, read_records
+from admin.commands.bulk import Steps, convert_rows, read_records
 from admin.main import app
 from server.contracts.admin import ScheduleRow
 from server.contracts.enums import Role
@@ -201,3 +201,15 @@ def test_schedule_commands_show_examples(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "bms admin " + " ".join(command) in result.stdout
+
+
+def test_progress_shows_only_on_a_terminal_and_never_with_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    assert Steps(as_json=False).progress is not None
+    assert Steps(as_json=True).progress is None
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)
+    with Steps(as_json=False) as quiet:
+        assert list(quiet.each("rows", [1, 2])) == [1, 2]
+        assert quiet.progress is None

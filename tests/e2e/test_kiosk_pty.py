@@ -90,9 +90,9 @@ async def powai_show_tomorrow(url: str) -> ShowOut:
 def hold_two_seats(kiosk: Terminal, show: ShowOut) -> None:
     """From the movie list: find the movie, its show tomorrow, the best two seats; hold."""
     kiosk.wait_for(" movies ")  # the list is loaded and has the focus
-    kiosk.press("/", show.title, "\r")  # search, then enter opens the first match
+    kiosk.press("/", show.title)
     kiosk.wait_for("1 movie")
-    kiosk.press("\r")
+    kiosk.press("\r", "\r")  # to the list, and open the movie
     kiosk.wait_for("Showtimes")
     kiosk.press("s")
     kiosk.wait_for("· Today")

@@ -1,0 +1,261 @@
+"""SQL for the reports: every figure is a PostgreSQL aggregate, grouped by the theater's local
+wall clock (``timestamptz AT TIME ZONE <the city's zone>``), so a day is a local day and the
+database sends back a few rows, never the bookings themselves."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.contracts.enums import BookingStatus, PaymentStatus
+from server.contracts.reports import GroupBy
+
+# Bookings that were sold (money taken), whatever happened to them later.
+UNSOLD = (BookingStatus.PENDING.value, BookingStatus.REFUSED.value)
+# Payments whose money was taken; refunds are counted from the refunds table.
+TAKEN = (
+    PaymentStatus.CAPTURED.value,
+    PaymentStatus.PARTIALLY_REFUNDED.value,
+    PaymentStatus.REFUNDED.value,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TheaterFacts:
+    theater_id: uuid.UUID
+    name: str
+    city: str
+    timezone: str
+    currency: str
+
+
+async def theater(session: AsyncSession, theater_id: uuid.UUID) -> TheaterFacts | None:
+    rows = await session.execute(
+        text(
+            "SELECT t.id, t.name, c.name, c.timezone, c.currency"
+            "  FROM theaters t JOIN cities c ON c.id = t.city_id WHERE t.id = :id"
+        ),
+        {"id": theater_id},
+    )
+    row = rows.first()
+    return TheaterFacts(*row) if row is not None else None
+
+
+# -- analytics ------------------------------------------------------------------------------
+
+# Each show's local facts and seat, ticket and takings totals: one row per show.
+PER_SHOW = """
+WITH picked AS (
+    SELECT sh.id, sh.starts_at AT TIME ZONE :tz AS local_start,
+           sc.id AS screen_id, sc.name AS screen_name, m.id AS movie_id, m.title
+      FROM shows sh
+      JOIN screens sc ON sc.id = sh.screen_id
+      JOIN movies m ON m.id = sh.movie_id
+     WHERE sh.theater_id = :theater AND sh.status <> 'CANCELLED'
+       AND CAST(sh.starts_at AT TIME ZONE :tz AS date) BETWEEN :date_from AND :date_to
+), seats AS (
+    SELECT show_id,
+           count(*) FILTER (WHERE status <> 'UNAVAILABLE') AS sellable,
+           count(*) FILTER (WHERE status = 'BOOKED') AS booked
+      FROM show_seats WHERE show_id IN (SELECT id FROM picked) GROUP BY show_id
+), tickets AS (
+    SELECT show_id, sum(price_minor) AS tickets
+      FROM booking_seats
+     WHERE status = 'ACTIVE' AND show_id IN (SELECT id FROM picked)
+     GROUP BY show_id
+), takings AS (
+    SELECT show_id, sum(total_minor - refunded_minor) AS revenue
+      FROM bookings
+     WHERE confirmed_at IS NOT NULL AND status NOT IN :unsold
+       AND show_id IN (SELECT id FROM picked)
+     GROUP BY show_id
+), per_show AS (
+    SELECT p.*,
+           CAST(p.local_start AS date) AS local_day,
+           CAST(extract(isodow FROM p.local_start) AS int) AS weekday,
+           CAST(extract(hour FROM p.local_start) AS int) AS hour,
+           to_char(p.local_start, 'HH24:MI') AS start_time,
+           CASE WHEN extract(hour FROM p.local_start) BETWEEN 6 AND 11 THEN 'morning'
+                WHEN extract(hour FROM p.local_start) BETWEEN 12 AND 16 THEN 'afternoon'
+                WHEN extract(hour FROM p.local_start) BETWEEN 17 AND 20 THEN 'evening'
+                ELSE 'night' END AS slot,
+           COALESCE(s.sellable, 0) AS sellable, COALESCE(s.booked, 0) AS booked,
+           COALESCE(t.tickets, 0) AS tickets, COALESCE(k.revenue, 0) AS revenue
+      FROM picked p
+      LEFT JOIN seats s ON s.show_id = p.id
+      LEFT JOIN tickets t ON t.show_id = p.id
+      LEFT JOIN takings k ON k.show_id = p.id
+)
+"""
+
+# The columns a ``--by`` grouping keeps (besides the movie, start-time and heat-map sets).
+BY_COLUMNS = {
+    GroupBy.SHOW: "id, local_start, screen_name, title",
+    GroupBy.SCREEN: "screen_id, screen_name",
+    GroupBy.DAY: "local_day",
+    GroupBy.SLOT: "slot",
+}
+FIRST_BY_COLUMN = {by: columns.split(",")[0] for by, columns in BY_COLUMNS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class OccupancyRow:
+    """One grouping: ``dimension`` is 'by', 'movie', 'time', 'heat' or 'total'; the key
+    columns of the other groupings are None."""
+
+    dimension: str
+    show_id: uuid.UUID | None
+    local_start: Any
+    screen_id: uuid.UUID | None
+    screen_name: str | None
+    local_day: date | None
+    slot: str | None
+    movie_id: uuid.UUID | None
+    title: str | None
+    start_time: str | None
+    weekday: int | None
+    hour: int | None
+    shows: int
+    sellable: int
+    booked: int
+    tickets: int
+    revenue: int
+
+
+async def occupancy(
+    session: AsyncSession,
+    theater_id: uuid.UUID,
+    timezone: str,
+    date_from: date,
+    date_to: date,
+    by: GroupBy,
+) -> list[OccupancyRow]:
+    """The shows starting on those local dates, summed by ``by``, by movie, by local start
+    time, by weekday × hour and in total: one statement with GROUPING SETS."""
+    statement = f"""
+        {PER_SHOW}
+        SELECT CASE WHEN GROUPING(movie_id) = 0 THEN 'movie'
+                    WHEN GROUPING(start_time) = 0 THEN 'time'
+                    WHEN GROUPING(weekday) = 0 THEN 'heat'
+                    WHEN GROUPING({FIRST_BY_COLUMN[by]}) = 0 THEN 'by'
+                    ELSE 'total' END AS dimension,
+               {_maybe("id", by, GroupBy.SHOW)}, {_maybe("local_start", by, GroupBy.SHOW)},
+               {_maybe("screen_id", by, GroupBy.SCREEN)},
+               {_maybe("screen_name", by, GroupBy.SHOW, GroupBy.SCREEN)},
+               {_maybe("local_day", by, GroupBy.DAY)}, {_maybe("slot", by, GroupBy.SLOT)},
+               movie_id, {_maybe("title", by, GroupBy.SHOW, always=True)},
+               start_time, weekday, hour,
+               count(*) AS shows, CAST(sum(sellable) AS bigint), CAST(sum(booked) AS bigint),
+               CAST(sum(tickets) AS bigint), CAST(sum(revenue) AS bigint)
+          FROM per_show
+         GROUP BY GROUPING SETS (({BY_COLUMNS[by]}), (movie_id, title), (start_time),
+                                 (weekday, hour), ())
+    """
+    rows = await session.execute(
+        text(statement),
+        {
+            "tz": timezone,
+            "theater": theater_id,
+            "date_from": date_from,
+            "date_to": date_to,
+            "unsold": UNSOLD,
+        },
+    )
+    return [OccupancyRow(*row) for row in rows]
+
+
+def _maybe(column: str, by: GroupBy, *users: GroupBy, always: bool = False) -> str:
+    """``column`` when the grouping sets use it, else a NULL in its place (a column outside
+    every grouping set cannot be selected)."""
+    return column if always or by in users else f"NULL AS {column}"
+
+
+# -- settlement -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DaySales:
+    day: date
+    bookings: int
+    tickets: int
+    snacks: int
+    fees: int
+    taxes: int
+    discounts: int
+    loyalty: int
+    collected: int
+    cash: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayRefunds:
+    day: date
+    count: int
+    amount: int
+    fees_kept: int
+
+
+async def daily_sales(
+    session: AsyncSession, theater_id: uuid.UUID, timezone: str, first: date, last: date
+) -> list[DaySales]:
+    """Bookings sold on each local day (by ``confirmed_at``), with the cash part of their
+    payments that the theater's tills took."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT CAST(b.confirmed_at AT TIME ZONE :tz AS date) AS day, count(*),
+                   CAST(sum(b.seats_minor) AS bigint), CAST(sum(b.snacks_minor) AS bigint),
+                   CAST(sum(b.convenience_fee_minor) AS bigint), CAST(sum(b.tax_minor) AS bigint),
+                   CAST(sum(b.discount_minor) AS bigint), CAST(sum(b.loyalty_minor) AS bigint),
+                   CAST(sum(b.total_minor) AS bigint), CAST(COALESCE(sum(cash.amount), 0) AS bigint)
+              FROM bookings b
+              JOIN shows sh ON sh.id = b.show_id
+              LEFT JOIN LATERAL (
+                    SELECT sum(p.amount_minor) AS amount FROM payments p
+                     WHERE p.booking_id = b.id AND p.method = 'cash' AND p.status IN :taken
+                   ) cash ON true
+             WHERE sh.theater_id = :theater AND b.confirmed_at IS NOT NULL
+               AND b.status NOT IN :unsold
+               AND CAST(b.confirmed_at AT TIME ZONE :tz AS date) BETWEEN :first AND :last
+             GROUP BY 1 ORDER BY 1
+            """
+        ),
+        _period(theater_id, timezone, first, last) | {"unsold": UNSOLD, "taken": TAKEN},
+    )
+    return [DaySales(*row) for row in rows]
+
+
+async def daily_refunds(
+    session: AsyncSession, theater_id: uuid.UUID, timezone: str, first: date, last: date
+) -> list[DayRefunds]:
+    """Refunds of the theater's bookings made on each local day; a FAILED refund returned
+    nothing (its retry is a refund of its own)."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT CAST(r.created_at AT TIME ZONE :tz AS date) AS day, count(*),
+                   CAST(sum(r.amount_minor) AS bigint), CAST(sum(r.fee_kept_minor) AS bigint)
+              FROM refunds r
+              JOIN bookings b ON b.id = r.booking_id
+              JOIN shows sh ON sh.id = b.show_id
+             WHERE sh.theater_id = :theater AND r.status <> 'FAILED'
+               AND CAST(r.created_at AT TIME ZONE :tz AS date) BETWEEN :first AND :last
+             GROUP BY 1 ORDER BY 1
+            """
+        ),
+        _period(theater_id, timezone, first, last),
+    )
+    return [DayRefunds(*row) for row in rows]
+
+
+def _period(theater_id: uuid.UUID, timezone: str, first: date, last: date) -> dict[str, Any]:
+    return {"theater": theater_id, "tz": timezone, "first": first, "last": last}
+
+
+Rows = Sequence[Row[Any]]
