@@ -124,3 +124,34 @@ async def test_sweeper_expires_holds_within_about_a_second(client, session, worl
         {"s": seat},
     )
     assert history == 1
+
+
+async def test_holds_freeze_the_dynamic_price_in_force(client, session, world) -> None:
+    """A theater rule (+20 % in the last 5 days before the show) prices the hold; the seat
+    map shows the same price."""
+    from server.db.models import PriceRule
+
+    session.add(
+        PriceRule(
+            theater_id=world.theater_id,
+            name="last days",
+            condition={"kind": "days_before", "max_days": 5},
+            adjust_percent=20,
+        )
+    )
+    await session.commit()
+    _, buyer = await make_user(session)
+    seat = world.seats["E5"]  # a regular seat: base price 25000
+    seatmap = (await client.get(f"/api/v1/shows/{world.show_id}/seatmap")).json()
+    assert seatmap["prices"]["regular"] == 30000
+    held = await client.post(
+        f"/api/v1/shows/{world.show_id}/holds",
+        json={"seat_ids": [str(seat)]},
+        headers=auth(buyer),
+    )
+    assert held.status_code == 201
+    price = await session.scalar(
+        text("SELECT price_minor FROM hold_seats WHERE hold_id = :h"),
+        {"h": held.json()["hold_id"]},
+    )
+    assert price == 30000

@@ -9,6 +9,7 @@ transactions can never both turn the same seat BLOCKED.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +48,8 @@ class HoldTarget:
     accessible_released: bool = False
     # How many live holds this buyer may have on the show, this one included.
     max_holds: int = 1_000_000
+    # Prices per seat type in force (dynamic pricing); None means the show's base prices.
+    prices: dict[str, int] | None = None
 
     @property
     def may_take_accessible(self) -> bool:
@@ -119,7 +122,10 @@ WITH locked AS (
     RETURNING id
 ), priced AS (
     INSERT INTO hold_seats (hold_id, seat_id, seat_type, price_minor)
-    SELECT :hold, se.id, se.seat_type, COALESCE((sh.prices ->> se.seat_type)::bigint, 0)
+    -- The price each seat is sold at is fixed now: dynamic pricing as of this hold, else base.
+    SELECT :hold, se.id, se.seat_type,
+           COALESCE((CAST(:prices AS jsonb) ->> se.seat_type)::bigint,
+                    (sh.prices ->> se.seat_type)::bigint, 0)
       FROM taken t JOIN seats se ON se.id = t.seat_id JOIN shows sh ON sh.id = :show
     RETURNING seat_id
 ), history AS (
@@ -174,6 +180,7 @@ async def take_seats(
         "name": target.name,
         "count": len(target.seat_ids),
         "max_holds": target.max_holds,
+        "prices": json.dumps(target.prices) if target.prices is not None else None,
         "reason": reason,
         "seats": list(target.seat_ids),
     }

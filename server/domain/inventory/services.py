@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 from server.contracts import api
@@ -15,6 +16,7 @@ from server.domain.inventory.queries import HoldTarget, ShowTerms
 from server.domain.inventory.strategies import LockStrategy
 from server.domain.live import waiting_room
 from server.domain.live.feed import LiveFeed
+from server.domain.pricing_rules.services import show_prices
 from server.infra.state import Services
 from server.infra.ttl_cache import TtlCache
 
@@ -40,7 +42,10 @@ async def load_terms(services: Services, show_id: uuid.UUID) -> ShowTerms:
     if terms is None:
         async with services.engine.connect() as conn:
             terms = await queries.show_terms(conn, show_id)
-        if terms is not None:
+            priced = await show_prices(conn, show_id, services.clock.now())
+        if terms is not None and priced is not None:
+            # Dynamic pricing rules in force now; holds freeze these prices per seat.
+            terms = replace(terms, prices=dict(priced.effective))
             cache.put(show_id, terms)
     if terms is None:
         raise NotFound(f"There is no show {show_id}; pick a show from GET /api/v1/shows.")
@@ -99,6 +104,7 @@ async def place_hold(
         accessible_released=_accessible_released(services, terms),
         # Box-office staff sell to many walk-ups from one account: no per-buyer limit.
         max_holds=1_000_000 if principal.is_staff else services.settings.max_holds_per_buyer,
+        prices=terms.prices,
     )
     result = await strategy(services).hold(services.engine, target)
     feed(services).publish(show_id, result.sequence, SeatStatus.BLOCKED.value, result.seats)
@@ -144,6 +150,7 @@ async def place_group_hold(
         channel="box_office",
         kind=HoldKind.GROUP.value,
         name=body.name.strip(),
+        prices=terms.prices,
     )
     result = await strategy(services).hold(services.engine, target)
     feed(services).publish(show_id, result.sequence, SeatStatus.BLOCKED.value, result.seats)

@@ -129,6 +129,7 @@ async def _offer(
         accessible=False,
         channel="online",
         kind=HoldKind.WAITLIST_OFFER.value,
+        prices=terms.prices,
     )
     try:
         result = await inventory.strategy(services).hold(services.engine, target)
