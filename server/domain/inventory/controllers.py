@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from server.contracts import api
 from server.contracts.enums import Role
@@ -30,9 +30,9 @@ class SeatMapController(Controller):
         self,
         show_id: FromPath[uuid.UUID],
         services: AppServices,
-        count: Annotated[int, Parameter(ge=1, le=50)] = 2,
-        seat_type: Annotated[str | None, Parameter(query="type")] = None,
-        accessible: bool = False,
+        count: Annotated[int, QueryParameter(ge=1, le=50)] = 2,
+        seat_type: Annotated[str | None, QueryParameter(name="type")] = None,
+        accessible: FromQuery[bool] = False,
     ) -> api.BestAvailableOut:
         return await inventory.suggest_best(services, show_id, count, seat_type, accessible)
 
