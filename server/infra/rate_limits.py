@@ -29,7 +29,7 @@ WINDOW_SECONDS = 60
 class RateLimitMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
     # Health probes and the schema are never limited: load balancers must always see the truth.
-    should_bypass_for_scope = staticmethod(  # type: ignore[assignment]
+    should_bypass_for_scope = staticmethod(
         lambda scope: scope["path"].startswith(("/health", "/schema"))
     )
 
