@@ -211,14 +211,19 @@ class BoxOfficeApp(App[None]):
     # -- holds ----------------------------------------------------------------------------
 
     async def release_active_hold(self) -> None:
-        """Let go of the hold in progress; if the server cannot be told, it expires anyway."""
-        hold, self.active_hold = self.active_hold, None
+        """Let go of the hold in progress; if the server cannot be told, it expires anyway.
+
+        ``active_hold`` turns None once the server has answered, so None means released."""
+        hold = self.active_hold
         if hold is None:
             return
         try:
             await self.api.release(hold.hold_id)
         except (ApiError, ServerUnreachable):
             self.log.warning(f"could not release hold {hold.hold_id}; it will expire")
+        finally:
+            if self.active_hold is hold:
+                self.active_hold = None
 
     @work(group="release")
     async def release_in_background(self) -> None:

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from server.domain.accounts.controllers import AccountController, AuthController
 from server.domain.admin.controllers import admin_router
 from server.domain.booking.controllers import booking_router
+from server.domain.cancellation.controllers import CancellationController
 from server.domain.catalog.controllers import catalog_router
 from server.domain.health.controllers import HealthController
 from server.domain.inventory import services as inventory
@@ -27,6 +28,8 @@ from server.domain.live.admission import AdmissionController
 from server.domain.live.controllers import seat_feed
 from server.domain.live.feed import LiveFeed
 from server.domain.notifications import worker as notifications
+from server.domain.reconciliation.controllers import ReconciliationController
+from server.domain.reports.controllers import reports_router
 from server.domain.tickets.controllers import TicketController
 from server.domain.waitlist import services as waitlist
 from server.domain.waitlist.controllers import WaitlistController
@@ -43,6 +46,7 @@ def handlers() -> list[Any]:
         AuthController,
         AccountController,
         admin_router,
+        reports_router,
         catalog_router,
         SeatMapController,
         HoldController,
@@ -52,6 +56,8 @@ def handlers() -> list[Any]:
         AdmissionController,
         booking_router,
         TicketController,
+        CancellationController,
+        ReconciliationController,
     ]
 
 

@@ -75,7 +75,7 @@ class ShowtimesScreen(BoxOfficeScreen):
         self.query_one(ShowList).display = bool(shows)
         empty = self.query_one("#no-shows", Static)
         empty.display = not shows
-        empty.update(f"No shows of {self.movie.title} on this day. Try another day with [ and ].")
+        empty.update(Text(f"No shows of {self.movie.title} on this day; try another with [ and ]."))
 
     @on(Tabs.TabActivated, "#days")
     def day_changed(self, event: Tabs.TabActivated) -> None:

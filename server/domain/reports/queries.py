@@ -5,12 +5,11 @@ database sends back a few rows, never the bookings themselves."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.contracts.enums import BookingStatus, PaymentStatus
@@ -72,7 +71,7 @@ WITH picked AS (
 ), takings AS (
     SELECT show_id, sum(total_minor - refunded_minor) AS revenue
       FROM bookings
-     WHERE confirmed_at IS NOT NULL AND status NOT IN :unsold
+     WHERE confirmed_at IS NOT NULL AND status <> ALL(:unsold)
        AND show_id IN (SELECT id FROM picked)
      GROUP BY show_id
 ), per_show AS (
@@ -94,28 +93,44 @@ WITH picked AS (
 )
 """
 
-# The columns a ``--by`` grouping keeps (besides the movie, start-time and heat-map sets).
-BY_COLUMNS = {
-    GroupBy.SHOW: "id, local_start, screen_name, title",
-    GroupBy.SCREEN: "screen_id, screen_name",
-    GroupBy.DAY: "local_day",
-    GroupBy.SLOT: "slot",
+
+@dataclass(frozen=True, slots=True)
+class Grouping:
+    """How ``--by`` groups the shows: its grouping set, and SQL for each group's key and
+    label (only the set's own columns may appear in them)."""
+
+    columns: str
+    key: str
+    label: str
+
+
+GROUPINGS = {
+    GroupBy.SHOW: Grouping(
+        "id, local_start, screen_name, title",
+        "CAST(id AS text)",
+        "to_char(local_start, 'YYYY-MM-DD HH24:MI') || '  ' || screen_name || '  ' || title",
+    ),
+    GroupBy.SCREEN: Grouping("screen_id, screen_name", "CAST(screen_id AS text)", "screen_name"),
+    GroupBy.DAY: Grouping(
+        "local_day", "to_char(local_day, 'YYYY-MM-DD')", "to_char(local_day, 'Dy YYYY-MM-DD')"
+    ),
+    GroupBy.SLOT: Grouping(
+        "slot",
+        "slot",
+        "slot || CASE slot WHEN 'morning' THEN ' 06–12' WHEN 'afternoon' THEN ' 12–17'"
+        " WHEN 'evening' THEN ' 17–21' ELSE ' 21–06' END",
+    ),
 }
-FIRST_BY_COLUMN = {by: columns.split(",")[0] for by, columns in BY_COLUMNS.items()}
 
 
 @dataclass(frozen=True, slots=True)
 class OccupancyRow:
-    """One grouping: ``dimension`` is 'by', 'movie', 'time', 'heat' or 'total'; the key
-    columns of the other groupings are None."""
+    """One group: ``dimension`` is 'by' (the ``--by`` grouping), 'movie', 'time', 'heat'
+    (weekday × hour) or 'total'; the key columns of the other dimensions are None."""
 
     dimension: str
-    show_id: uuid.UUID | None
-    local_start: Any
-    screen_id: uuid.UUID | None
-    screen_name: str | None
-    local_day: date | None
-    slot: str | None
+    key: str | None
+    label: str | None
     movie_id: uuid.UUID | None
     title: str | None
     start_time: str | None
@@ -138,23 +153,21 @@ async def occupancy(
 ) -> list[OccupancyRow]:
     """The shows starting on those local dates, summed by ``by``, by movie, by local start
     time, by weekday × hour and in total: one statement with GROUPING SETS."""
+    grouping = GROUPINGS[by]
+    first_column = grouping.columns.split(",")[0]
     statement = f"""
         {PER_SHOW}
         SELECT CASE WHEN GROUPING(movie_id) = 0 THEN 'movie'
                     WHEN GROUPING(start_time) = 0 THEN 'time'
                     WHEN GROUPING(weekday) = 0 THEN 'heat'
-                    WHEN GROUPING({FIRST_BY_COLUMN[by]}) = 0 THEN 'by'
+                    WHEN GROUPING({first_column}) = 0 THEN 'by'
                     ELSE 'total' END AS dimension,
-               {_maybe("id", by, GroupBy.SHOW)}, {_maybe("local_start", by, GroupBy.SHOW)},
-               {_maybe("screen_id", by, GroupBy.SCREEN)},
-               {_maybe("screen_name", by, GroupBy.SHOW, GroupBy.SCREEN)},
-               {_maybe("local_day", by, GroupBy.DAY)}, {_maybe("slot", by, GroupBy.SLOT)},
-               movie_id, {_maybe("title", by, GroupBy.SHOW, always=True)},
-               start_time, weekday, hour,
-               count(*) AS shows, CAST(sum(sellable) AS bigint), CAST(sum(booked) AS bigint),
-               CAST(sum(tickets) AS bigint), CAST(sum(revenue) AS bigint)
+               {grouping.key}, {grouping.label}, movie_id, title, start_time, weekday, hour,
+               count(*) AS shows, CAST(COALESCE(sum(sellable), 0) AS bigint),
+               CAST(COALESCE(sum(booked), 0) AS bigint), CAST(COALESCE(sum(tickets), 0) AS bigint),
+               CAST(COALESCE(sum(revenue), 0) AS bigint)
           FROM per_show
-         GROUP BY GROUPING SETS (({BY_COLUMNS[by]}), (movie_id, title), (start_time),
+         GROUP BY GROUPING SETS (({grouping.columns}), (movie_id, title), (start_time),
                                  (weekday, hour), ())
     """
     rows = await session.execute(
@@ -164,16 +177,10 @@ async def occupancy(
             "theater": theater_id,
             "date_from": date_from,
             "date_to": date_to,
-            "unsold": UNSOLD,
+            "unsold": list(UNSOLD),
         },
     )
     return [OccupancyRow(*row) for row in rows]
-
-
-def _maybe(column: str, by: GroupBy, *users: GroupBy, always: bool = False) -> str:
-    """``column`` when the grouping sets use it, else a NULL in its place (a column outside
-    every grouping set cannot be selected)."""
-    return column if always or by in users else f"NULL AS {column}"
 
 
 # -- settlement -----------------------------------------------------------------------------
@@ -181,29 +188,27 @@ def _maybe(column: str, by: GroupBy, *users: GroupBy, always: bool = False) -> s
 
 @dataclass(frozen=True, slots=True)
 class DaySales:
-    day: date
-    bookings: int
-    tickets: int
-    snacks: int
-    fees: int
-    taxes: int
-    discounts: int
-    loyalty: int
-    collected: int
-    cash: int
+    bookings: int = 0
+    tickets: int = 0
+    snacks: int = 0
+    fees: int = 0
+    taxes: int = 0
+    discounts: int = 0
+    loyalty: int = 0
+    collected: int = 0
+    cash: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class DayRefunds:
-    day: date
-    count: int
-    amount: int
-    fees_kept: int
+    count: int = 0
+    amount: int = 0
+    fees_kept: int = 0
 
 
 async def daily_sales(
     session: AsyncSession, theater_id: uuid.UUID, timezone: str, first: date, last: date
-) -> list[DaySales]:
+) -> dict[date, DaySales]:
     """Bookings sold on each local day (by ``confirmed_at``), with the cash part of their
     payments that the theater's tills took."""
     rows = await session.execute(
@@ -218,22 +223,22 @@ async def daily_sales(
               JOIN shows sh ON sh.id = b.show_id
               LEFT JOIN LATERAL (
                     SELECT sum(p.amount_minor) AS amount FROM payments p
-                     WHERE p.booking_id = b.id AND p.method = 'cash' AND p.status IN :taken
+                     WHERE p.booking_id = b.id AND p.method = 'cash' AND p.status = ANY(:taken)
                    ) cash ON true
              WHERE sh.theater_id = :theater AND b.confirmed_at IS NOT NULL
-               AND b.status NOT IN :unsold
+               AND b.status <> ALL(:unsold)
                AND CAST(b.confirmed_at AT TIME ZONE :tz AS date) BETWEEN :first AND :last
-             GROUP BY 1 ORDER BY 1
+             GROUP BY 1
             """
         ),
-        _period(theater_id, timezone, first, last) | {"unsold": UNSOLD, "taken": TAKEN},
+        _period(theater_id, timezone, first, last) | {"unsold": list(UNSOLD), "taken": list(TAKEN)},
     )
-    return [DaySales(*row) for row in rows]
+    return {row[0]: DaySales(*row[1:]) for row in rows}
 
 
 async def daily_refunds(
     session: AsyncSession, theater_id: uuid.UUID, timezone: str, first: date, last: date
-) -> list[DayRefunds]:
+) -> dict[date, DayRefunds]:
     """Refunds of the theater's bookings made on each local day; a FAILED refund returned
     nothing (its retry is a refund of its own)."""
     rows = await session.execute(
@@ -246,16 +251,13 @@ async def daily_refunds(
               JOIN shows sh ON sh.id = b.show_id
              WHERE sh.theater_id = :theater AND r.status <> 'FAILED'
                AND CAST(r.created_at AT TIME ZONE :tz AS date) BETWEEN :first AND :last
-             GROUP BY 1 ORDER BY 1
+             GROUP BY 1
             """
         ),
         _period(theater_id, timezone, first, last),
     )
-    return [DayRefunds(*row) for row in rows]
+    return {row[0]: DayRefunds(*row[1:]) for row in rows}
 
 
 def _period(theater_id: uuid.UUID, timezone: str, first: date, last: date) -> dict[str, Any]:
     return {"theater": theater_id, "tz": timezone, "first": first, "last": last}
-
-
-Rows = Sequence[Row[Any]]

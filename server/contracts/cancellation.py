@@ -1,0 +1,225 @@
+"""Cancellation, refund and reconciliation shapes.
+
+Money is integer minor units (``*_minor``) with the currency beside it. The rules behind the
+numbers (tiers, rounding, tax, coupons, loyalty points) are in ``docs/cancellation.md``.
+
+Endpoints:
+
+* ``POST /api/v1/bookings/{code}/cancel``: ``CancelRequest`` → ``CancellationOut``. With
+  ``confirm: false`` it is the quote and nothing changes; with ``confirm: true`` it cancels.
+* ``GET /api/v1/bookings/{code}/refunds``: the booking's ``RefundOut`` records.
+* ``POST /api/v1/admin/shows/{show_id}/cancel``: ``ShowCancelRequest`` →
+  ``ShowCancellationOut`` (every booking of the show refunded in full, fees included).
+* ``POST /api/v1/admin/cancellations``: ``BulkCancelRequest`` → ``BulkCancelOut``.
+* ``POST /api/v1/admin/refunds/retry``: ``RefundRetryRequest`` → ``RefundRetryOut``.
+* ``POST /api/v1/admin/reconciliation``: ``ReconcileRequest`` → ``ReconcileOut``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+import msgspec
+
+from server.contracts.checkout import Amounts
+
+# -- a customer's cancellation ---------------------------------------------------------------
+
+
+class CancelRequest(msgspec.Struct, kw_only=True):
+    # The seats to cancel; left out (or empty) means every seat still in the booking.
+    seat_ids: list[UUID] | None = None
+    # "original": back to the payments, largest first; "wallet": credit to the bms wallet.
+    refund_to: str = "original"
+    # false: only quote the refund; true: cancel and refund.
+    confirm: bool = False
+
+
+class SeatRefundLine(msgspec.Struct, kw_only=True):
+    seat_id: UUID
+    label: str
+    type: str
+    price_minor: int
+    refund_percent: int
+    # The seat's part of the booking's coupon discount (it was never paid, so never refunded).
+    discount_share_minor: int
+    # The seat's convenience fee when the policy keeps it.
+    fee_kept_minor: int
+    # What the seat is worth back: (price - discount share) x percent, its tax share, and
+    # its fee when the fee is refundable; rounded half-up to the minor unit.
+    refund_minor: int
+
+
+class RefundQuote(msgspec.Struct, kw_only=True):
+    """What cancelling would give back. ``refund_value_minor`` (the seat lines plus snacks)
+    is split between ``loyalty_points_returned`` (the share paid with points) and money;
+    ``refund_minor`` is the money, after ``shortfall_deducted_minor``."""
+
+    code: str
+    currency: str
+    show_starts_at: datetime
+    minutes_before_show: int
+    refund_percent: int
+    # The tier applied, in one sentence.
+    tier: str
+    seats: list[SeatRefundLine]
+    # Snacks come back (at the same percentage) only with the booking's last seat.
+    snacks_refund_minor: int
+    fee_kept_minor: int
+    refund_value_minor: int
+    loyalty_points_returned: int
+    # Points earned on the cancelled part, taken back.
+    loyalty_points_reversed: int
+    # Reversed points already spent are charged against the refund (1 point = 1 minor unit).
+    shortfall_deducted_minor: int
+    refund_minor: int
+    refund_to: str
+    # True when no seat is left in the booking afterwards.
+    whole_booking: bool
+    rounding: str
+
+
+class RefundOut(msgspec.Struct, kw_only=True):
+    """One refund record. PENDING: not yet confirmed by the gateway (retried);
+    SUCCEEDED: the money is back; FAILED: the gateway refused (an admin retries it)."""
+
+    refund_id: UUID
+    amount_minor: int
+    destination: str
+    status: str
+    reason: str
+    created_at: datetime
+    payment_id: UUID | None = None
+    method: str | None = None
+    fee_kept_minor: int = 0
+    completed_at: datetime | None = None
+
+
+class CancellationOut(msgspec.Struct, kw_only=True):
+    confirmed: bool
+    booking_status: str
+    quote: RefundQuote
+    # The booking's amounts as charged; ``refunded_minor`` grows with each cancellation.
+    amounts: Amounts
+    refunds: list[RefundOut] = []
+    detail: str = ""
+
+
+# -- a theater cancels shows ------------------------------------------------------------------
+
+
+class ShowCancelRequest(msgspec.Struct, kw_only=True):
+    # Told to every customer, e.g. "projector failure".
+    reason: str
+
+
+class ShowCancellationOut(msgspec.Struct, kw_only=True):
+    """One show's outcome. A run after an interruption skips the bookings already refunded
+    (``bookings_skipped``) and finishes the rest; refunds are never sent twice."""
+
+    show_id: UUID
+    starts_at: datetime
+    movie_title: str
+    screen_name: str
+    # False when the show was already cancelled (a re-run).
+    newly_cancelled: bool
+    bookings_refunded: int
+    bookings_skipped: int
+    # Money refunded (or, in a dry run, to refund) by this run; points are separate.
+    refund_minor: int
+    loyalty_points_returned: int
+    refunds_pending: int = 0
+    refunds_failed: int = 0
+    currency: str = ""
+
+
+class BulkCancelRequest(msgspec.Struct, kw_only=True):
+    """Every show of a theater or of a screen (give exactly one) whose local date is
+    ``from``..``to`` (inclusive, the theater's wall clock), e.g. for a closure. Safe to run
+    again after an interruption: finished bookings are skipped."""
+
+    theater_id: UUID | None = None
+    screen_id: UUID | None = None
+    date_from: date = msgspec.field(name="from")
+    date_to: date = msgspec.field(name="to")
+    reason: str
+    # true: report what would be cancelled and refunded; change nothing.
+    dry_run: bool = False
+
+
+class BulkCancelOut(msgspec.Struct, kw_only=True):
+    dry_run: bool
+    shows: list[ShowCancellationOut]
+    shows_cancelled: int
+    bookings_refunded: int
+    bookings_skipped: int
+    refund_minor: int
+    loyalty_points_returned: int
+    refunds_pending: int
+    refunds_failed: int
+    currency: str = ""
+
+
+class RefundRetryRequest(msgspec.Struct, kw_only=True):
+    """Send PENDING refunds again and FAILED ones anew; narrowed to one booking or theater
+    (theater admins reach only their own theaters)."""
+
+    booking_code: str | None = None
+    theater_id: UUID | None = None
+
+
+class RefundRetryOut(msgspec.Struct, kw_only=True):
+    attempted: int
+    succeeded: int
+    pending: int
+    failed: int
+    refunds: list[RefundOut] = []
+
+
+# -- reconciliation -------------------------------------------------------------------------
+
+
+class SettlementLine(msgspec.Struct, kw_only=True):
+    """One line of a gateway settlement file. For a refund, ``reference`` is the capture it
+    returns money from (settlement files list refunds under the payment they belong to)."""
+
+    reference: str
+    amount_minor: int
+    currency: str
+    date: date
+    type: str  # "capture" or "refund"
+    row: int = 0  # the file's row number, for the report
+
+
+class ReconcileRequest(msgspec.Struct, kw_only=True):
+    """Our records of the period (UTC dates; default: the file's first to last date) are
+    matched against ``lines``; records the file names are matched whatever their date."""
+
+    lines: list[SettlementLine]
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+class ReconcileItem(msgspec.Struct, kw_only=True):
+    reference: str
+    type: str
+    currency: str
+    gateway_amount_minor: int | None = None
+    our_amount_minor: int | None = None
+    row: int | None = None
+    at: datetime | None = None
+    booking_code: str | None = None
+
+
+class ReconcileOut(msgspec.Struct, kw_only=True):
+    date_from: date
+    date_to: date
+    matched: list[ReconcileItem]
+    # In the gateway's file, not in our records.
+    missing_here: list[ReconcileItem]
+    # In our records, not in the gateway's file.
+    missing_at_gateway: list[ReconcileItem]
+    # On both sides with different amounts (or currencies).
+    mismatched: list[ReconcileItem]
+    clean: bool

@@ -1,0 +1,1 @@
+"""Reconciliation: a gateway's settlement file matched against our payments and refunds."""
