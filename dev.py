@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Bootstrap and run bms from a fresh clone with nothing but Python 3.11+.
 
-    python3 dev.py demo      # the box office on the embedded backend, with demo data
+    python3 dev.py tui       # the box office (TUI) on the embedded backend, with demo data
     python3 dev.py test      # the whole test suite
+    python3 dev.py demo      # just the server, on the embedded backend, with demo data
     python3 dev.py ARGS...   # anything else runs inside the project environment (uv run ARGS)
 
 It finds `uv` on PATH or installs a pinned copy into `.tools/` (a private venv), then lets uv
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parent
 TOOLS = ROOT / ".tools"
 
 SHORTCUTS = {
+    "tui": ["bms", "tui"],
     "demo": ["bms", "demo"],
     "test": ["pytest"],
 }

@@ -6,21 +6,17 @@ and staff leave with the PIN, which releases that hold."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import sys
-import time
 from collections.abc import Iterator
 
-import pexpect
-import pyte
 import pytest
 
 from bmscli.client import ApiClient
 from server.contracts.api import ShowOut
 from server.contracts.checkout import BookingOut
 from server.contracts.enums import SeatStatus
-from tests.conftest import ROOT, Backend, ServerProcess
+from tests.conftest import Backend, ServerProcess
+from tests.e2e.terminal import Terminal
 from tests.tui.demo_server import start_demo_server
 from tests.tui.test_app_flows import POWAI, tomorrow_in_mumbai
 
@@ -36,49 +32,6 @@ def demo(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     server = start_demo_server(backend, tmp_path_factory.mktemp("kiosk-demo"))
     yield server
     server.stop()
-
-
-class Terminal:
-    """A pseudo-terminal running one command, with the screen as a person would see it."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.screen = pyte.Screen(COLUMNS, LINES)
-        self.stream = pyte.ByteStream(self.screen)
-        self.child = pexpect.spawn(
-            sys.executable, args, cwd=str(ROOT), env=env, dimensions=(LINES, COLUMNS)
-        )
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.screen.display)
-
-    def pump(self, seconds: float = 0.1) -> None:
-        with contextlib.suppress(pexpect.TIMEOUT):
-            self.stream.feed(self.child.read_nonblocking(1 << 16, timeout=seconds))
-
-    def wait_for(self, wanted: str, seconds: float = 30) -> None:
-        deadline = time.monotonic() + seconds
-        while wanted not in self.text:
-            if time.monotonic() > deadline or not self.child.isalive():
-                raise AssertionError(f"{wanted!r} never appeared; the screen shows:\n{self.text}")
-            self.pump()
-
-    def press(self, *keys: str) -> None:
-        for key in keys:
-            self.child.send(key)
-            self.pump(0.05)
-
-    def wait_exit(self, seconds: float = 20) -> int:
-        deadline = time.monotonic() + seconds
-        while self.child.isalive():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the kiosk is still running; the screen shows:\n{self.text}")
-            try:
-                self.pump()
-            except pexpect.EOF:
-                break
-        self.child.close()
-        return int(self.child.exitstatus or 0)
 
 
 async def powai_show_tomorrow(url: str) -> ShowOut:

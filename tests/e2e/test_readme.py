@@ -1,18 +1,18 @@
-"""The README's first command, run as a newcomer would: a fresh data directory, no database
-or Redis configured, and the server must come up ready with the demo data loaded."""
+"""The README's first command, run as a newcomer would: a fresh data directory, no server,
+database or Redis configured, in a real terminal. The box office must open on its embedded
+backend with the demo data loaded (the login screen lists the demo accounts), and quitting
+must stop the embedded servers."""
 
 from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import ROOT, free_port, wait_ready
+from tests.conftest import ROOT
+from tests.e2e.terminal import Terminal
 
 pytestmark = pytest.mark.slow
 
@@ -24,32 +24,29 @@ def readme_commands() -> list[str]:
 
 
 def test_readme_starts_with_exactly_two_commands() -> None:
-    assert readme_commands() == ["python3 dev.py demo", "python3 dev.py test"]
+    assert readme_commands() == ["python3 dev.py tui", "python3 dev.py test"]
     assert (ROOT / ".ci" / "run").read_text().strip().endswith("exec python3 dev.py test")
 
 
-def test_readme_demo_command_serves_demo_data(tmp_path: Path) -> None:
-    port = free_port()
+def test_readme_first_command_opens_the_box_office_with_demo_data(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BMS_")}
-    env.update(BMS_DATA_DIR=str(tmp_path / "data"), BMS_PORT=str(port))
-    log_path = tmp_path / "demo.log"
-    command = readme_commands()[0].split()
-    command[0] = sys.executable  # the same Python, whatever "python3" means here
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT
+    env.update(
+        BMS_DATA_DIR=str(tmp_path / "data"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        TERM="xterm-256color",
     )
-    url = f"http://127.0.0.1:{port}"
+    program, *args = readme_commands()[0].split()
+    assert program == "python3"  # run with this very interpreter, whatever python3 is here
+    terminal = Terminal(args, env)
     try:
-        wait_ready(url, process, log_path, timeout=180)
-        meta = httpx.get(f"{url}/api/v1/meta").json()
-        assert meta["demo"] is True
-        assert any(a["email"] == "admin@demo.bms" for a in meta["demo_accounts"])
-        assert httpx.get(f"{url}/api/v1/cities").json()
-        log = log_path.read_text()
-        assert "database (embedded)" in log and "redis (embedded)" in log
-        assert f"listening on http://127.0.0.1:{port}" in log
+        terminal.wait_for("admin@demo.bms", seconds=180)
+        assert "clerk@demo.bms" in terminal.text
     finally:
-        process.terminate()
-        process.wait(30)
+        terminal.press("\x11")  # ctrl+q
+        terminal.wait_exit(60)
+    log = (tmp_path / "state" / "bms" / "embedded-server.log").read_text()
+    assert "database (embedded)" in log and "redis (embedded)" in log
+    assert "demo data loaded" in log
     postmaster = tmp_path / "data" / "postgres" / "postmaster.pid"
-    assert not postmaster.exists(), "the embedded PostgreSQL stops with the server"
+    assert not postmaster.exists(), "the embedded PostgreSQL stops with the box office"

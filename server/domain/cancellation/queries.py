@@ -230,18 +230,20 @@ async def move_points(
     entries: Sequence[tuple[int, str]],
 ) -> None:
     """Ledger rows (points, reason) and the balance moved by their sum."""
-    rows = [
-        {"user_id": user_id, "points": points, "reason": reason, "booking_id": booking_id}
-        for points, reason in entries
-        if points
-    ]
-    if not rows:
+    moved = [(points, reason) for points, reason in entries if points]
+    if not moved:
         return
     await conn.execute(
         text("UPDATE users SET loyalty_points = loyalty_points + :change WHERE id = :user"),
-        {"user": user_id, "change": sum(row["points"] for row in rows)},
+        {"user": user_id, "change": sum(points for points, _ in moved)},
     )
-    await conn.execute(insert(LoyaltyEntry), rows)
+    await conn.execute(
+        insert(LoyaltyEntry),
+        [
+            {"user_id": user_id, "points": points, "reason": reason, "booking_id": booking_id}
+            for points, reason in moved
+        ],
+    )
 
 
 # -- refund records, the wallet, the payments ------------------------------------------------
@@ -363,7 +365,7 @@ async def refunds(conn: AsyncConnection, where: RefundFilter) -> list[RefundRow]
         query = query.where(Show.theater_id.in_(where.theater_ids))
     if where.statuses:
         query = query.where(Refund.status.in_(where.statuses))
-    return [RefundRow(*row) for row in await conn.execute(query)]
+    return [RefundRow(*tuple(row)) for row in await conn.execute(query)]
 
 
 async def finish_refund(
