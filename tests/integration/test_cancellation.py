@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -450,8 +451,18 @@ async def test_a_waitlisted_buyer_is_offered_the_freed_seat(
 # -- the theater cancels a show --------------------------------------------------------------
 
 
+async def mailed(data_dir: Path, subject: str, times: int) -> None:
+    """Wait for the notifications job to have e-mailed ``subject`` ``times`` times."""
+    log = data_dir / "notifications" / "email.log"
+    for _ in range(100):
+        if log.exists() and log.read_text().count(f"Subject: {subject}") >= times:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{subject!r} was not e-mailed {times} times")
+
+
 async def test_a_cancelled_show_refunds_everyone_in_full_including_fees(
-    client, session, engine, redis, clock, world, buyer
+    client, session, engine, redis, clock, world, buyer, tmp_path
 ) -> None:
     _, headers = buyer
     first = await buy(client, headers, world, "E7", "E8")
@@ -474,6 +485,9 @@ async def test_a_cancelled_show_refunds_everyone_in_full_including_fees(
         assert (status, refunded, in_records) == ("CANCELLED", total, total)
         assert sum(await refunded_at_gateway(redis, engine, booked["code"])) == total
     assert await count(engine, "SELECT count(*) FROM outbox WHERE topic = 'show.cancelled'") == 2
+    await mailed(tmp_path, "Show cancelled", 2)
+    await mailed(tmp_path, "Seats cancelled in booking", 1)
+    assert await count(engine, "SELECT count(*) FROM outbox WHERE last_error IS NOT NULL") == 0
     assert await count(engine, "SELECT count(*) FROM shows WHERE status = 'CANCELLED'") == 1
     assert await count(engine, "SELECT count(*) FROM show_seats WHERE status = 'UNAVAILABLE'") == 2
     late = await cancel(client, other, second["code"], confirm=False)

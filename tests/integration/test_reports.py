@@ -253,10 +253,10 @@ async def recompute(
         figures["loyalty_minor"] += booking["loyalty_minor"]
         figures["collected_minor"] += booking["total_minor"]
     for payment in payments:
-        booking = ours.get(payment["booking_id"])
-        if booking is None or payment["method"] != "cash" or payment["status"] not in TAKEN:
+        paid_for = ours.get(payment["booking_id"])
+        if paid_for is None or payment["method"] != "cash" or payment["status"] not in TAKEN:
             continue
-        local = sale_day(booking)
+        local = sale_day(paid_for)
         if local is not None:
             days[local]["cash_at_box_office_minor"] += payment["amount_minor"]
     for refund in refunds:
@@ -362,6 +362,11 @@ class Week:
     shows: list[uuid.UUID]  # Sat 09:00, 12:00, 15:00 and Sun 20:00, local
 
 
+def whole_rows(letters: str) -> list[str]:
+    """Every seat of these rows of standard-150 (15 a row, but K)."""
+    return [f"{letter}{number}" for letter in letters for number in range(1, 16)]
+
+
 async def crafted_week(session: AsyncSession) -> Week:
     """Four shows on Sat 21 and Sun 22 November (Kolkata), one of them of a second movie,
     with known sales; a cancelled show and one outside the dates that must not count."""
@@ -404,17 +409,15 @@ async def crafted_week(session: AsyncSession) -> Week:
     )
     buyer, _ = await make_user(session)
     _, manager = await make_user(session, role=Role.THEATER_ADMIN, theater_ids=[world.theater_id])
-    row = [f"{{}}{n}" for n in range(1, 16)]
-    rows = lambda letters: [cell.format(r) for r in letters for cell in row]  # noqa: E731
     at = utc(20, 8)
     b = buyer.id
-    await sell(session, world, rows("AB"), buyer_id=b, at=at, show_id=world.show_ids[0])
-    await sell(session, world, rows("G"), buyer_id=b, at=at, show_id=world.show_ids[1])
+    await sell(session, world, whole_rows("AB"), buyer_id=b, at=at, show_id=world.show_ids[0])
+    await sell(session, world, whole_rows("G"), buyer_id=b, at=at, show_id=world.show_ids[1])
     refunded = await sell(
         session, world, ["H1", "H2"], buyer_id=b, at=at, show_id=world.show_ids[1]
     )
     await cancel(session, refunded, refund=80000, fee_kept=refunded.total - 80000, at=at)
-    await sell(session, world, rows("ABCDE"), buyer_id=b, at=at, show_id=sunday)
+    await sell(session, world, whole_rows("ABCDE"), buyer_id=b, at=at, show_id=sunday)
     await sell(session, world, ["J1"], buyer_id=b, at=at, show_id=later)
     return Week(world, manager, [*world.show_ids, sunday])
 
@@ -569,10 +572,23 @@ async def test_settlement_adds_up_to_the_raw_rows(
     popcorn = await add_snack(session, month.world, "Popcorn", 18050)
     _, token = await make_user(session)
     hold_id = await hold_seats(client, auth(token), month.world, "J1", "J2")
-    extra = {"coupon_code": coupon.code, "snacks": [{"item_id": str(popcorn.id), "quantity": 2}]}
+    extra: dict[str, Any] = {
+        "coupon_code": coupon.code,
+        "snacks": [{"item_id": str(popcorn.id), "quantity": 2}],
+    }
     booked = ok(await book(client, auth(token), hold_id, [pay_by_card()], **extra), 201)
     amounts = booked["amounts"]
     assert amounts["discount_minor"] > 0 and amounts["snacks_minor"] == 36100
+    # The buyer gives one seat back through the real cancellation (refund rows, fee kept).
+    cancelled = ok(
+        await client.post(
+            f"/api/v1/bookings/{booked['code']}/cancel",
+            json={"seat_ids": [str(month.world.seats["J2"])], "confirm": True},
+            headers=auth(token) | {"Idempotency-Key": "give-back-j2"},
+        )
+    )
+    assert cancelled["booking_status"] == "PARTIALLY_CANCELLED"
+    assert cancelled["amounts"]["refunded_minor"] > 0
     _, manager = await make_user(
         session, role=Role.THEATER_ADMIN, theater_ids=[month.world.theater_id]
     )
@@ -598,6 +614,7 @@ async def test_settlement_adds_up_to_the_raw_rows(
     assert days["2026-11-05"]["refund_count"] == 2  # 01:30 local, and October's sale
     assert days["2026-11-04"]["cash_at_box_office_minor"] == 3 * 25000 + 3 * 3000 + 15120
     assert days["2026-11-20"]["discounts_minor"] == amounts["discount_minor"]
+    assert days["2026-11-20"]["refunds_minor"] == cancelled["amounts"]["refunded_minor"]
     # Consistent with the payments table: what buyers paid for the month's sales.
     booking_ids = [*month.sold, uuid.UUID(booked["booking_id"])]
     assert statement["total"]["collected_minor"] == await taken_payments(engine, booking_ids)

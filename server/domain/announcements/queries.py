@@ -101,10 +101,11 @@ async def audience_of_theater(
 
 def _audiences(rows: Iterable[Row[Any]]) -> Audiences:
     shows, everyone = [], Reach(0, 0, 0)
-    for *facts, bookings, customers, unreachable in rows:
-        reach = Reach(bookings, customers, unreachable)
-        if facts[0] is None:  # the empty grouping set: all the shows together
+    for row in rows:
+        reach = Reach(row.bookings, row.customers, row.unreachable)
+        if row.id is None:  # the empty grouping set: all the shows together
             everyone = reach
-        else:
-            shows.append(ShowAudience(*facts, reach=reach))
+            continue
+        facts = (row.theater_name, row.screen_name, row.title, row.starts_at, row.timezone)
+        shows.append(ShowAudience(row.id, row.theater_id, *facts, reach=reach))
     return Audiences(shows, everyone)

@@ -98,14 +98,14 @@ class Loaded:
     @property
     def refunded_in_full(self) -> bool:
         row = self.booking
-        return refunded_in_full(
+        return _nothing_left(
             row.status,
             row.total_minor - row.refunded_minor,
             row.loyalty_minor - self.points.returned,
         )
 
 
-def refunded_in_full(status: str, money_left: int, points_left: int) -> bool:
+def _nothing_left(status: str, money_left: int, points_left: int) -> bool:
     """Nothing more to give back: a show cancellation skips such a booking."""
     return status == BookingStatus.CANCELLED.value and money_left <= 0 and points_left <= 0
 
@@ -301,7 +301,6 @@ def _tier_sentence(tier: Tier | None, policy: Policy) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    status: BookingStatus
     released: queries.Released
     refund_ids: list[uuid.UUID]
 
@@ -340,7 +339,7 @@ async def _write(conn: AsyncConnection, loaded: Loaded, plan: RefundPlan, how: H
     await booking_queries.insert_audit(
         conn,
         actor_id=how.actor_id,
-        action=SHOW_CANCELLED.replace(" ", ".") if how.show_cancelled else "booking.cancelled",
+        action="show.cancelled" if how.show_cancelled else "booking.cancelled",
         entity="booking",
         entity_id=str(row.booking_id),
         detail={
@@ -353,7 +352,7 @@ async def _write(conn: AsyncConnection, loaded: Loaded, plan: RefundPlan, how: H
             "reason": how.record_reason,
         },
     )
-    return Written(status, released, refund_ids)
+    return Written(released, refund_ids)
 
 
 async def _record_refunds(
@@ -642,7 +641,7 @@ async def list_refunds(services: Services, principal: Principal, code: str) -> l
     return await _refunds_out(services, RefundFilter(booking_id=loaded.booking.booking_id))
 
 
-def next_key(key: str) -> str:
+def _next_key(key: str) -> str:
     """The gateway key for asking again after a refusal: a refused refund moved no money, so
     a new key is safe, and the gateway would only repeat its refusal under the old one."""
     base, sep, attempt = key.rpartition("#")
@@ -672,7 +671,7 @@ async def retry_refunds(
         for refund in due:
             if refund.status == RefundStatus.FAILED:
                 key = refund.idempotency_key or str(refund.refund_id)
-                await queries.reopen_refund(conn, refund.refund_id, next_key(key))
+                await queries.reopen_refund(conn, refund.refund_id, _next_key(key))
     ids = [refund.refund_id for refund in due]
     await settle(services, ids, principal.user_id)
     after = await _refunds_out(services, RefundFilter(refund_ids=ids)) if ids else []
@@ -795,18 +794,17 @@ async def _cancel_show(
         )
     async with services.engine.begin() as conn:
         newly = await queries.mark_show_cancelled(conn, show.show_id, reason)
+        # Refunds an interrupted run committed but never sent go out first, under their keys.
+        unsent = await queries.refunds(
+            conn, RefundFilter(show_id=show.show_id, statuses=[RefundStatus.PENDING.value])
+        )
+    await settle(services, [refund.refund_id for refund in unsent], principal.user_id)
     plans = [
         await _refund_in_full(services, principal, booking.code, reason)
         for booking in bookings
         if not _settled(booking)
     ]
     done = [plan for plan in plans if plan is not None]
-    # Refunds an interrupted run committed but never sent go out now, under their own keys.
-    async with autocommit(services.engine).connect() as conn:
-        unsent = await queries.refunds(
-            conn, RefundFilter(show_id=show.show_id, statuses=[RefundStatus.PENDING.value])
-        )
-    await settle(services, [refund.refund_id for refund in unsent], principal.user_id)
     async with autocommit(services.engine).connect() as conn:
         open_refunds = await queries.refunds(
             conn,
@@ -829,7 +827,7 @@ async def _cancel_show(
 
 
 def _settled(booking: queries.ShowBooking) -> bool:
-    return refunded_in_full(
+    return _nothing_left(
         booking.status,
         booking.total_minor - booking.refunded_minor,
         booking.loyalty_minor - booking.points_returned,
