@@ -36,8 +36,16 @@ from admin.output import (
     warn,
 )
 from server.contracts import admin as contracts
+from server.contracts.cancellation import (
+    BulkCancelOut,
+    BulkCancelRequest,
+    ShowCancellationOut,
+    ShowCancelRequest,
+)
 
-app = AdminTyper(help="Shows: upload a schedule file, list shows.", no_args_is_help=True)
+app = AdminTyper(
+    help="Shows: upload a schedule file, list shows, cancel shows.", no_args_is_help=True
+)
 
 UPLOADS = "/api/v1/admin/schedule/uploads"
 
@@ -185,3 +193,77 @@ def list_shows(
     listing(shows, SHOW_COLUMNS, as_json=as_json, empty="no shows match")
     if len(shows) == limit:
         info(f"showing the first {limit}; narrow the dates or raise --limit for more")
+
+
+CANCEL_COLUMNS: list[Column[ShowCancellationOut]] = [
+    ("Show", lambda s: s.show_id),
+    ("Starts", lambda s: s.starts_at),
+    ("Movie", lambda s: s.movie_title),
+    ("Screen", lambda s: s.screen_name),
+    ("Newly cancelled", lambda s: "yes" if s.newly_cancelled else "already"),
+    ("Bookings refunded", lambda s: s.bookings_refunded),
+    ("Skipped (done before)", lambda s: s.bookings_skipped),
+    ("Refund (minor)", lambda s: s.refund_minor),
+]
+
+
+@app.command(
+    "cancel",
+    epilog=examples(
+        "bms admin schedule cancel --show 6f1c… --reason 'projector failure'",
+        "bms admin schedule cancel --theater 'Harbour Screens' --from 2026-12-24 --to 2026-12-26 "
+        "--reason 'closed for repairs' --dry-run",
+    ),
+)
+def cancel(
+    reason: Annotated[str, typer.Option(help="Why; customers are told this.")],
+    show: Annotated[uuid.UUID | None, typer.Option(help="One show (id).")] = None,
+    theater: Annotated[
+        str | None, typer.Option(help="Every show of a theater (id or name).")
+    ] = None,
+    screen: Annotated[uuid.UUID | None, typer.Option(help="Every show of a screen (id).")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First local date.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last local date.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would happen; change nothing.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Cancel one show, or every show of a theater or screen over local dates: every booking
+    is refunded in full (fees included) and every customer notified. Safe to run again after
+    an interruption: bookings already refunded are skipped."""
+    ranges = [theater is not None, screen is not None]
+    if show is not None and any(ranges):
+        raise typer.BadParameter("give --show, or --theater/--screen with dates, not both")
+    with connect() as client:
+        if show is not None:
+            if dry_run:
+                raise typer.BadParameter("--dry-run works with a range (--theater or --screen)")
+            one = client.post(
+                f"/api/v1/admin/shows/{show}/cancel",
+                ShowCancellationOut,
+                ShowCancelRequest(reason=reason),
+            )
+            shows, refunded, total = [one], one.bookings_refunded, one.refund_minor
+        else:
+            if sum(ranges) != 1 or date_from is None:
+                raise typer.BadParameter("give exactly one of --theater or --screen, and --from")
+            report = client.post(
+                "/api/v1/admin/cancellations",
+                BulkCancelOut,
+                BulkCancelRequest(
+                    theater_id=theater_id_for(client, theater) if theater else None,
+                    screen_id=screen,
+                    date_from=local_date(date_from, "--from") or date.today(),
+                    date_to=local_date(date_to or date_from, "--to") or date.today(),
+                    reason=reason,
+                    dry_run=dry_run,
+                ),
+            )
+            shows, refunded, total = report.shows, report.bookings_refunded, report.refund_minor
+    if as_json:
+        print_json(shows)
+    else:
+        listing(shows, CANCEL_COLUMNS, as_json=False, empty="no shows in that range")
+    verb = "would cancel" if dry_run else "cancelled"
+    success(f"{verb} {len(shows)} show(s); {refunded} booking(s) refunded, {total} minor units")
