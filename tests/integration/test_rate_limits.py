@@ -15,7 +15,9 @@ async def test_over_the_limit_gets_a_clear_429(engine, settings, clock, session)
     _, token = await make_user(session)
     app = create_app(replace(settings, rate_limit_per_minute=5), clock=clock)
     async with AsyncTestClient(app=app) as client:
-        codes = [(await client.get("/api/v1/me", headers=auth(token))).status_code for _ in range(7)]
+        codes = [
+            (await client.get("/api/v1/me", headers=auth(token))).status_code for _ in range(7)
+        ]
         assert codes[:5] == [200] * 5
         assert codes[5:] == [429, 429]
         limited = await client.get("/api/v1/me", headers=auth(token))
