@@ -61,6 +61,7 @@ class KioskApp(BoxOfficeApp):
     ) -> None:
         super().__init__(server_url, **options)  # type: ignore[arg-type]
         self.device_token = device_token
+        self.device_session: str | None = None
         self.pin = pin
         self.idle_seconds = idle_seconds
         self._last_touch = time.monotonic()
@@ -101,11 +102,14 @@ class KioskApp(BoxOfficeApp):
         api = self.api
         if self.device_token:
             api.token = self.device_token
-            return (await api.me()).theater_ids
-        meta = await api.meta()
-        if not any(account.email == DEMO_KIOSK_EMAIL for account in meta.demo_accounts):
-            raise ApiError(401, "No kiosk token", _NO_TOKEN, {})
-        return (await api.login(DEMO_KIOSK_EMAIL, DEMO_PASSWORD)).theater_ids
+            theaters = (await api.me()).theater_ids
+        else:
+            meta = await api.meta()
+            if not any(account.email == DEMO_KIOSK_EMAIL for account in meta.demo_accounts):
+                raise ApiError(401, "No kiosk token", _NO_TOKEN, {})
+            theaters = (await api.login(DEMO_KIOSK_EMAIL, DEMO_PASSWORD)).theater_ids
+        self.device_session = api.token
+        return theaters
 
     def start_customer(self) -> None:
         if isinstance(self.screen, WelcomeScreen):  # a second tap while starting does nothing
@@ -113,6 +117,9 @@ class KioskApp(BoxOfficeApp):
 
     @work(exclusive=True, group="customer")
     async def start_guest_session(self) -> None:
+        # Each customer's guest session is started with the device's own session, so the
+        # server records their purchases as kiosk sales.
+        self.api.token = self.device_session
         token = await self.request(self.api.guest())
         if token is not None and isinstance(self.screen, WelcomeScreen):
             self.user = token

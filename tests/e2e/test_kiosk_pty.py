@@ -119,6 +119,7 @@ def test_a_customer_holds_two_seats_at_the_kiosk_and_staff_leave_with_the_pin(
         code = lines[code_line].split()[-1]
         booking = asyncio.run(booking_on_server(demo.url, code))
         assert booking.status == "CONFIRMED"
+        assert booking.channel == "kiosk"  # the guest session was started by the device
         assert len(booking.seats) == 2 and booking.show_id == show.show_id
 
         kiosk.press("\x1b")  # done: back to the start for the next customer

@@ -115,3 +115,28 @@ async def test_a_booked_hold_cannot_be_released(client, session, world) -> None:
     refused = await client.delete(f"/api/v1/holds/{hold_id}", headers=auth(alice))
     assert refused.status_code == 409
     assert "cancel the booking" in refused.json()["detail"]
+
+
+async def test_a_guest_started_by_a_kiosk_buys_through_the_kiosk_channel(
+    client, session, world
+) -> None:
+    from sqlalchemy import text
+
+    from server.contracts.enums import Role
+
+    _, kiosk = await make_user(session, role=Role.KIOSK, theater_ids=[world.theater_id])
+    walk_up = (await client.post("/api/v1/auth/guest", json={}, headers=auth(kiosk))).json()
+    online = (await client.post("/api/v1/auth/guest", json={})).json()
+    channels = []
+    for token, label in ((walk_up["token"], "A3"), (online["token"], "A4")):
+        held = await client.post(
+            f"/api/v1/shows/{world.show_id}/holds",
+            json={"seat_ids": [str(world.seats[label])]},
+            headers=auth(token),
+        )
+        channels.append(
+            await session.scalar(
+                text("SELECT channel FROM holds WHERE id = :h"), {"h": held.json()["hold_id"]}
+            )
+        )
+    assert channels == ["kiosk", "online"]

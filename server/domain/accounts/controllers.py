@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, Parameter
 
 from server.contracts import api
 from server.contracts.enums import Role
 from server.domain.accounts import services as accounts
-from server.domain.accounts.guards import require_role, require_theater
+from server.domain.accounts.guards import provide_principal, require_role, require_theater
 from server.domain.deps import AppServices, Caller, Db
 
 
@@ -27,9 +27,17 @@ class AuthController(Controller):
 
     @post("/guest", summary="Start a guest buyer session (no account needed)")
     async def guest(
-        self, db: Db, services: AppServices, data: api.GuestRequest | None = None
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        services: AppServices,
+        data: api.GuestRequest | None = None,
     ) -> api.TokenOut:
-        out = await accounts.guest(db, services.clock, data or api.GuestRequest())
+        # No token is needed; a kiosk device's token marks the session as a kiosk sale.
+        started_by = (
+            await provide_principal(request) if "authorization" in request.headers else None
+        )
+        out = await accounts.guest(db, services.clock, data or api.GuestRequest(), started_by)
         await db.commit()
         return out
 

@@ -18,6 +18,8 @@ class Principal:
     token_id: uuid.UUID
     theater_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     is_guest: bool = False
+    # The sales channel a guest session belongs to ("kiosk" when a kiosk device started it).
+    channel: str | None = None
 
     @property
     def is_platform_admin(self) -> bool:

@@ -80,14 +80,27 @@ async def login(session: AsyncSession, clock: Clock, body: api.LoginRequest) -> 
     return await _token_out(session, user, token, expires_at)
 
 
-async def guest(session: AsyncSession, clock: Clock, body: api.GuestRequest) -> api.TokenOut:
-    """A guest buyer: a customer account with no password, for kiosk and online walk-ups."""
+async def guest(
+    session: AsyncSession,
+    clock: Clock,
+    body: api.GuestRequest,
+    started_by: Principal | None = None,
+) -> api.TokenOut:
+    """A guest buyer: a customer account with no password, for kiosk and online walk-ups.
+    A guest session started by a kiosk device sells through the kiosk channel."""
+    preferences: dict[str, object] = {}
+    if started_by is not None and started_by.role is Role.KIOSK:
+        preferences["channel"] = "kiosk"
+    if body.email:
+        # Guests keep their contact e-mail on the user row for notifications, unverified.
+        preferences["contact_email"] = body.email
     user = User(
         name=(body.name or "Guest").strip()[:200] or "Guest",
         email=None,
         phone=body.phone,
         role=Role.CUSTOMER.value,
         is_guest=True,
+        preferences=preferences,
     )
     session.add(user)
     await session.flush()
@@ -95,11 +108,7 @@ async def guest(session: AsyncSession, clock: Clock, body: api.GuestRequest) -> 
     token, _ = await issue_token(
         session, user, kind=TokenKind.SESSION, name="guest", expires_at=expires_at
     )
-    out = await _token_out(session, user, token, expires_at)
-    if body.email:
-        # Guests keep their contact e-mail on the user row for notifications, unverified.
-        user.preferences = {"contact_email": body.email}
-    return out
+    return await _token_out(session, user, token, expires_at)
 
 
 def token_cache() -> TtlCache[str, Principal]:
@@ -126,6 +135,7 @@ async def resolve(
         token_id=record.id,
         theater_ids=frozenset(await queries.theater_ids_of(session, user.id)),
         is_guest=user.is_guest,
+        channel=(user.preferences or {}).get("channel"),
     )
     await queries.touch_token(session, record.id, clock.now())
     await session.commit()

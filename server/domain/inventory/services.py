@@ -100,7 +100,7 @@ async def place_hold(
         now=now,
         expires_at=now + timedelta(minutes=terms.hold_minutes),
         accessible=body.accessible,
-        channel=CHANNEL_BY_ROLE.get(principal.role, "online"),
+        channel=CHANNEL_BY_ROLE.get(principal.role) or principal.channel or "online",
         accessible_released=_accessible_released(services, terms),
         # Box-office staff sell to many walk-ups from one account: no per-buyer limit.
         max_holds=1_000_000 if principal.is_staff else services.settings.max_holds_per_buyer,
