@@ -6,6 +6,7 @@ server that cannot be reached becomes a CliError naming the URL and how to fix i
 
 from __future__ import annotations
 
+import uuid
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -118,3 +119,11 @@ def connect(*, authenticated: bool = True) -> AdminApi:
     """A client for BMS_SERVER_URL, carrying the stored or BMS_TOKEN token when asked to."""
     url = server_url()
     return AdminApi(url, credentials(url) if authenticated else None)
+
+
+def as_uuid(ref: str) -> uuid.UUID | None:
+    """The id when ``ref`` is one; None when it is a name, an e-mail or another reference."""
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        return None

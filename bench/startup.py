@@ -14,34 +14,26 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 from bench.stampede import machine
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, wait_ready
 
 
 def time_to_ready(data_dir: Path, *args: str) -> float:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BMS_")}
     env.update(BMS_DATA_DIR=str(data_dir), BMS_LOG_LEVEL="WARNING")
+    log_path = data_dir.parent / f"{data_dir.name}-{'-'.join(args)}.log"
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "bmscli.main", *args, "--port", str(port)],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     try:
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).is_success:
-                    return round(time.perf_counter() - started, 2)
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                raise SystemExit(f"bms {' '.join(args)} exited with {process.returncode}")
-            time.sleep(0.05)
+        wait_ready(f"http://127.0.0.1:{port}", process, log_path)
+        return round(time.perf_counter() - started, 2)
     finally:
         process.terminate()
         process.wait(30)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from admin.api import AdminApi, connect
+from admin.api import AdminApi, as_uuid, connect
 from admin.commands.layouts import load, report_issues
 from admin.output import (
     EXIT_ERROR,
@@ -60,10 +60,9 @@ SCREEN_COLUMNS: list[Column[contracts.ScreenAdminOut]] = [
 
 def theater_id_for(client: AdminApi, ref: str) -> uuid.UUID:
     """A theater id from an id or a name (among the theaters the caller may see)."""
-    try:
-        return uuid.UUID(ref)
-    except ValueError:
-        pass
+    known = as_uuid(ref)
+    if known is not None:
+        return known
     theaters = client.get(THEATERS, list[contracts.TheaterAdminOut])
     found = [t for t in theaters if t.name.lower() == ref.strip().lower()]
     if not found:

@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 import typer
 
-from admin.api import AdminApi, connect
+from admin.api import AdminApi, as_uuid, connect
 from admin.output import (
     EXIT_USAGE,
     AdminTyper,
@@ -44,10 +44,9 @@ UserRef = Annotated[str, typer.Argument(help="The user's id or e-mail.", show_de
 
 def user_id_for(client: AdminApi, ref: str) -> uuid.UUID:
     """A user id from an id or an e-mail (looked up among the accounts the caller manages)."""
-    try:
-        return uuid.UUID(ref)
-    except ValueError:
-        pass
+    known = as_uuid(ref)
+    if known is not None:
+        return known
     if "@" not in ref:
         raise CliError(f"'{ref}' is neither a user id nor an e-mail", EXIT_USAGE)
     found = client.get("/api/v1/admin/users", list[api.UserOut], email=ref)

@@ -6,9 +6,11 @@ from datetime import timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clock import FrozenClock
+from server.contracts.enums import Role
 from tests.factories import auth, make_user, make_world
 
 
@@ -99,8 +101,6 @@ async def test_a_buyer_may_hold_only_so_many_times_per_show(client, session, wor
 
 
 async def test_a_booked_hold_cannot_be_released(client, session, world) -> None:
-    from sqlalchemy import text
-
     _, alice = await make_user(session)
     held = await client.post(
         f"/api/v1/shows/{world.show_id}/holds",
@@ -120,10 +120,6 @@ async def test_a_booked_hold_cannot_be_released(client, session, world) -> None:
 async def test_a_guest_started_by_a_kiosk_buys_through_the_kiosk_channel(
     client, session, world
 ) -> None:
-    from sqlalchemy import text
-
-    from server.contracts.enums import Role
-
     _, kiosk = await make_user(session, role=Role.KIOSK, theater_ids=[world.theater_id])
     walk_up = (await client.post("/api/v1/auth/guest", json={}, headers=auth(kiosk))).json()
     online = (await client.post("/api/v1/auth/guest", json={})).json()

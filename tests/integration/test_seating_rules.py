@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from server.clock import FrozenClock
 from server.contracts.enums import Role
+from server.db.models import PriceRule
 from tests.factories import auth, make_user, make_world
 
 
@@ -129,8 +130,6 @@ async def test_sweeper_expires_holds_within_about_a_second(client, session, worl
 async def test_holds_freeze_the_dynamic_price_in_force(client, session, world) -> None:
     """A theater rule (+20 % in the last 5 days before the show) prices the hold; the seat
     map shows the same price."""
-    from server.db.models import PriceRule
-
     session.add(
         PriceRule(
             theater_id=world.theater_id,

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from server.domain.errors import Conflict, DomainError, TooManyRequests
@@ -80,6 +81,11 @@ def refusal(target: HoldTarget, result: TakeResult) -> DomainError:
 async def read_unavailable(conn: AsyncConnection, target: HoldTarget) -> list[uuid.UUID]:
     rows = await queries.read_seats(conn, target.show_id, target.seat_ids, lock=False)
     return queries.unavailable(rows, target)
+
+
+def sqlstate(exc: DBAPIError) -> str | None:
+    """PostgreSQL's error code of a failed statement (e.g. 40001, 55P03)."""
+    return getattr(exc.orig, "sqlstate", None)
 
 
 async def backoff(attempt: int, base: float = 0.005, cap: float = 0.1) -> None:

@@ -19,6 +19,7 @@ from server.domain.inventory.strategies.base import (
     autocommit,
     completed,
     refusal,
+    sqlstate,
 )
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -42,7 +43,3 @@ class PessimisticStrategy:
         if done is None:
             raise refusal(target, result)
         return done
-
-
-def sqlstate(exc: DBAPIError) -> str | None:
-    return getattr(exc.orig, "sqlstate", None)

@@ -19,8 +19,8 @@ from server.domain.inventory.strategies.base import (
     completed,
     isolated,
     refusal,
+    sqlstate,
 )
-from server.domain.inventory.strategies.pessimistic import sqlstate
 
 MAX_ATTEMPTS = 6
 RETRYABLE = {"40001", "40P01"}  # serialization failure, deadlock detected
