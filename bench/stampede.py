@@ -308,9 +308,12 @@ async def bench_strategy(
     process, url = _start_server(strategy, backend_env, data_dir, workers)
     try:
         tokens = await guest_tokens(url, clients)
+        meter = CpuMeter(process.pid)  # type: ignore[attr-defined]
         outcome = await run_stampede(url, show.show_id, show.seat_ids, tokens)
-        doubles = await double_bookings(engine, show.show_id, outcome)
-        report = summarise(strategy, outcome, doubles, clients)
+        report = summarise(
+            strategy, outcome, await double_bookings(engine, show.show_id, outcome), clients
+        )
+        report["cpu_ms_per_request"] = meter.per_request_ms(sum(outcome.codes.values()))
         report["seat_map_matches_database"] = await seat_map_matches_database(
             url, engine, show.show_id
         )
@@ -330,6 +333,43 @@ async def bench_strategy(
     )
     await engine.dispose()
     return report
+
+
+class CpuMeter:
+    """CPU seconds spent by each part of the system while a stampede runs: where the two
+    cores went (server, PostgreSQL, Valkey, this load generator)."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.before = self._sample()
+
+    def _sample(self) -> dict[int, tuple[str, float]]:
+        """CPU seconds so far per live process, keyed by pid (PostgreSQL backends come and go)."""
+        import psutil
+
+        server = psutil.Process(self.server_pid)
+        parts = {p.pid: "server" for p in [server, *server.children(recursive=True)]}
+        parts[os.getpid()] = "load_generator"
+        for process in psutil.process_iter(["name"]):
+            name = process.info["name"] or ""
+            if name.startswith("postgres"):
+                parts.setdefault(process.pid, "postgres")
+            elif "valkey" in name:
+                parts.setdefault(process.pid, "valkey")
+        sample = {}
+        for pid, part in parts.items():
+            try:
+                times = psutil.Process(pid).cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            sample[pid] = (part, times.user + times.system)
+        return sample
+
+    def per_request_ms(self, requests: int) -> dict[str, float]:
+        totals = {"server": 0.0, "postgres": 0.0, "valkey": 0.0, "load_generator": 0.0}
+        for pid, (part, seconds) in self._sample().items():
+            totals[part] += seconds - self.before.get(pid, (part, 0.0))[1]
+        return {part: round(s * 1000 / max(requests, 1), 3) for part, s in totals.items()}
 
 
 def machine() -> dict[str, object]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -33,3 +35,15 @@ def make_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@functools.cache
+def isolated(engine: AsyncEngine, level: str) -> AsyncEngine:
+    """The engine at an isolation level (cached: building an engine with options costs more
+    than the statement it then runs)."""
+    return engine.execution_options(isolation_level=level)
+
+
+def autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """Each statement commits by itself: a single-statement write needs no BEGIN/COMMIT trips."""
+    return isolated(engine, "AUTOCOMMIT")

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget
+from server.domain.inventory.strategies.base import driver_connection
 from server.domain.inventory.strategies.redlock import Redlock
 from tests.factories import make_user, make_world
 
@@ -47,13 +48,13 @@ async def test_stale_writer_is_refused_by_the_fence(session, engine, clock) -> N
             channel="online",
         )
 
-    async with engine.begin() as conn:
+    async with driver_connection(engine) as conn:
         taken = await queries.take_seats(conn, target(), fence=100)
         assert len(taken.seats) == 1
     clock.advance(minutes=11)  # the first hold expired: the seat is free again
-    async with engine.begin() as conn:
+    async with driver_connection(engine) as conn:
         stale = await queries.take_seats(conn, target(), fence=99)
         assert not stale.complete and stale.seats == []
-    async with engine.begin() as conn:
+    async with driver_connection(engine) as conn:
         fresh = await queries.take_seats(conn, target(), fence=101)
         assert len(fresh.seats) == 1

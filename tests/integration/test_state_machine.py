@@ -36,6 +36,7 @@ from server.contracts.enums import HoldStatus, SeatStatus
 from server.db.models import User
 from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget, TakeResult
+from server.domain.inventory.strategies.base import driver_connection
 from tests.conftest import Backend
 from tests.factories import make_world
 
@@ -199,8 +200,9 @@ class SeatMachine(RuleBasedStateMachine):
 
     async def take(self, target: HoldTarget, *, keep: bool) -> TakeResult:
         """take_seats in its own transaction, rolled back when incomplete (as strategies do)."""
-        async with self.engine.connect() as conn:
-            transaction = await conn.begin()
+        async with driver_connection(self.engine) as conn:
+            transaction = conn.transaction()
+            await transaction.start()
             result = await queries.take_seats(conn, target)
             if result.complete and keep:
                 await transaction.commit()
@@ -369,9 +371,11 @@ class SeatMachine(RuleBasedStateMachine):
         free = self.free_seats()
         probe = self.target(self.buyer_ids[0], tuple(self.seat_ids))
 
-        rows = self.read(
-            lambda conn: queries.read_seats(conn, self.show_id, probe.seat_ids, lock=False)
-        )
+        async def read_probe() -> list[queries.SeatRow]:
+            async with driver_connection(self.engine) as conn:
+                return await queries.read_seats(conn, self.show_id, probe.seat_ids)
+
+        rows = self.run(read_probe())
         assert set(queries.unavailable(rows, probe)) == set(self.seat_ids) - free
         if free:
             newcomer = self.target(self.buyer_ids[0], tuple(free))

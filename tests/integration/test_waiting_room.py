@@ -192,6 +192,32 @@ async def test_check_admitted_gates_holds_with_429(client, world) -> None:
     on_app(waiting_room.check_admitted, world.show_id, second, capacity=1)
 
 
+async def test_hold_gate_renews_a_turn_in_redis_at_most_every_30_seconds(
+    client, world, clock
+) -> None:
+    """Clicks within 30 s of a renewal skip Redis, yet the turn never outlives its length
+    counted from the last renewal, and finishing forgets it at once."""
+    on_app = OnApp(client)
+    buyer, rival = uuid.uuid4(), uuid.uuid4()
+    on_app(waiting_room.check_admitted, world.show_id, buyer, capacity=1)
+    turn_ends = on_app(waiting_room.status, world.show_id, buyer, capacity=1).admission_token
+
+    clock.advance(seconds=20)
+    on_app(waiting_room.check_admitted, world.show_id, buyer, capacity=1)  # within 30 s: local
+    assert on_app(waiting_room.status, world.show_id, buyer, capacity=1).admission_token == (
+        turn_ends
+    )
+    clock.advance(seconds=15)
+    on_app(waiting_room.check_admitted, world.show_id, buyer, capacity=1)  # renewed in Redis
+    renewed = on_app(waiting_room.status, world.show_id, buyer, capacity=1).admission_token
+    assert renewed != turn_ends
+
+    on_app(waiting_room.finish, world.show_id, buyer)
+    on_app(waiting_room.check_admitted, world.show_id, rival, capacity=1)
+    with pytest.raises(TooManyRequests):  # the finished buyer is not waved through locally
+        on_app(waiting_room.check_admitted, world.show_id, buyer, capacity=1)
+
+
 async def test_delete_leaves_the_queue(client, session, world) -> None:
     (_, alice), (_, bob), (_, carol), (_, dave) = await buyers(session, 4)
     url = room_url(world.show_id)

@@ -35,7 +35,9 @@ class AuthController(Controller):
     ) -> api.TokenOut:
         # No token is needed; a kiosk device's token marks the session as a kiosk sale.
         started_by = (
-            await provide_principal(request) if "authorization" in request.headers else None
+            await provide_principal(request, services)
+            if "authorization" in request.headers
+            else None
         )
         out = await accounts.guest(db, services.clock, data or api.GuestRequest(), started_by)
         await db.commit()

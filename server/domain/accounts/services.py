@@ -8,7 +8,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.clock import Clock
 from server.contracts import api
@@ -23,6 +23,7 @@ from server.domain.accounts.security import (
     verify_password,
 )
 from server.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from server.infra.database import autocommit
 from server.infra.ttl_cache import TtlCache
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -118,27 +119,25 @@ def token_cache() -> TtlCache[str, Principal]:
 
 
 async def resolve(
-    session: AsyncSession, clock: Clock, cache: TtlCache[str, Principal], token: str
+    engine: AsyncEngine, clock: Clock, cache: TtlCache[str, Principal], token: str
 ) -> Principal:
     digest = token_digest(token)
     cached = cache.get(digest)
     if cached is not None:
         return cached
-    found = await queries.active_token(session, digest, clock.now())
+    async with autocommit(engine).connect() as conn:
+        found = await queries.active_token(conn, digest, clock.now())
     if found is None:
         raise Unauthorized("The bearer token is unknown, expired or revoked; log in again.")
-    record, user = found
     principal = Principal(
-        user_id=user.id,
-        role=Role(user.role),
-        name=user.name,
-        token_id=record.id,
-        theater_ids=frozenset(await queries.theater_ids_of(session, user.id)),
-        is_guest=user.is_guest,
-        channel=(user.preferences or {}).get("channel"),
+        user_id=found.user_id,
+        role=Role(found.role),
+        name=found.name,
+        token_id=found.token_id,
+        theater_ids=frozenset(found.theater_ids),
+        is_guest=found.is_guest,
+        channel=found.channel,
     )
-    await queries.touch_token(session, record.id, clock.now())
-    await session.commit()
     cache.put(digest, principal)
     return principal
 

@@ -38,18 +38,20 @@ async def load_terms(services: Services, show_id: uuid.UUID) -> ShowTerms:
     times a second, and a price or status change reaching holds two seconds late is harmless
     (booking re-checks the show)."""
     cache: TtlCache[uuid.UUID, ShowTerms] = services.extras.setdefault("terms", TtlCache(2.0))
-    terms = cache.get(show_id)
-    if terms is None:
-        async with services.engine.connect() as conn:
-            terms = await queries.show_terms(conn, show_id)
-            priced = await show_prices(conn, show_id, services.clock.now())
-        if terms is not None and priced is not None:
-            # Dynamic pricing rules in force now; holds freeze these prices per seat.
-            terms = replace(terms, prices=dict(priced.effective))
-            cache.put(show_id, terms)
+    terms = await cache.get_or_load(show_id, lambda: _read_terms(services, show_id))
     if terms is None:
         raise NotFound(f"There is no show {show_id}; pick a show from GET /api/v1/shows.")
     return terms
+
+
+async def _read_terms(services: Services, show_id: uuid.UUID) -> ShowTerms | None:
+    async with services.engine.connect() as conn:
+        terms = await queries.show_terms(conn, show_id)
+        priced = await show_prices(conn, show_id, services.clock.now())
+    if terms is None or priced is None:
+        return None
+    # Dynamic pricing rules in force now; holds freeze these prices per seat.
+    return replace(terms, prices=dict(priced.effective))
 
 
 def _check_on_sale(services: Services, terms: ShowTerms) -> None:

@@ -44,6 +44,10 @@ ROOM_LINGER = timedelta(minutes=30)
 MAX_POLL_SECONDS = 15
 SALE_OPENS_CACHE_SECONDS = 5.0
 SALE_OPENS_CACHE_SIZE = 10_000
+# An admitted buyer's turn is renewed in Redis at most this often (or a quarter of a turn when
+# turns are shorter): in a stampede every hold request passes the gate, and renewing a
+# ten-minute turn on every click costs a Redis round trip each for nothing.
+RENEW_EVERY = timedelta(seconds=30)
 
 # KEYS: 1 turns (zset buyer -> turn end, ms)  2 queue (zset buyer -> ticket)  3 ticket counter
 #       4 pre-queue (set)  5 opened flag  6 outflow (zset buyer -> admitted from queue at, ms)
@@ -164,6 +168,18 @@ class WaitingRoom:
         self.shuffle_seed: Callable[[], int] = lambda: secrets.randbits(31)
         self._script = services.redis.register_script(_ROOM_SCRIPT)
         self._sale_opens: dict[uuid.UUID, tuple[float, datetime | None]] = {}
+        # (show, buyer) -> when this process last saw their turn renewed (by the injected clock).
+        self.renewed: dict[tuple[uuid.UUID, uuid.UUID], datetime] = {}
+
+    def renewed_recently(self, show_id: uuid.UUID, buyer_id: uuid.UUID) -> bool:
+        renewed = self.renewed.get((show_id, buyer_id))
+        fresh_for = min(RENEW_EVERY, self.turn / 4)
+        return renewed is not None and self.services.clock.now() - renewed < fresh_for
+
+    def note_renewed(self, show_id: uuid.UUID, buyer_id: uuid.UUID) -> None:
+        if len(self.renewed) >= SALE_OPENS_CACHE_SIZE:
+            self.renewed.clear()  # bounded; an evicted buyer just costs one more Redis call
+        self.renewed[(show_id, buyer_id)] = self.services.clock.now()
 
     @classmethod
     def of(cls, services: Services) -> WaitingRoom:
@@ -275,8 +291,12 @@ async def check_admitted(
     a turn on the buyer's behalf, so a quiet day costs one Redis call and no extra client step;
     otherwise the buyer needs a turn, and gets a place in the queue and a 429 if they have none.
     """
-    out = await join(services, show_id, buyer_id, capacity=capacity)
+    room = WaitingRoom.of(services)
+    if room.renewed_recently(show_id, buyer_id):
+        return
+    out = await room.visit(show_id, buyer_id, Mode.JOIN, capacity)
     if out.admitted:
+        room.note_renewed(show_id, buyer_id)
         return
     if out.position:
         why = f"Too many buyers are picking seats now; you are number {out.position} in line"
@@ -293,6 +313,7 @@ async def check_admitted(
 async def finish(services: Services, show_id: uuid.UUID, buyer_id: uuid.UUID) -> None:
     """End this buyer's turn or leave the queue (booked, released, or gave up); the freed turn
     goes to the head of the queue on the next call. Finishing twice is harmless."""
+    WaitingRoom.of(services).renewed.pop((show_id, buyer_id), None)
     turns, queue, _, early, _, _ = _keys(show_id)
     member = str(buyer_id)
     async with services.redis.pipeline(transaction=True) as pipe:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import random
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.domain.errors import Conflict, DomainError, TooManyRequests
 from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget, TakeResult
+from server.infra.database import autocommit
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +47,14 @@ class LockStrategy(Protocol):
     async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult: ...
 
 
-@functools.cache
-def isolated(engine: AsyncEngine, level: str) -> AsyncEngine:
-    """The engine at an isolation level (cached: building an engine with options costs more
-    than the statement it then runs)."""
-    return engine.execution_options(isolation_level=level)
-
-
-def autocommit(engine: AsyncEngine) -> AsyncEngine:
-    """Each statement commits by itself: the single-statement take needs no BEGIN/COMMIT trips."""
-    return isolated(engine, "AUTOCOMMIT")
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection's asyncpg connection, outside any transaction: each statement
+    commits by itself (the single-statement take needs no BEGIN/COMMIT trips), and a strategy
+    that needs a transaction opens one itself. See queries.py for why asyncpg directly."""
+    async with autocommit(engine).connect() as conn:
+        pooled = await conn.get_raw_connection()
+        yield pooled.driver_connection
 
 
 def completed(result: TakeResult) -> HoldResult | None:
@@ -78,14 +78,15 @@ def refusal(target: HoldTarget, result: TakeResult) -> DomainError:
     )
 
 
-async def read_unavailable(conn: AsyncConnection, target: HoldTarget) -> list[uuid.UUID]:
-    rows = await queries.read_seats(conn, target.show_id, target.seat_ids, lock=False)
+async def read_unavailable(conn: asyncpg.Connection, target: HoldTarget) -> list[uuid.UUID]:
+    rows = await queries.read_seats(conn, target.show_id, target.seat_ids)
     return queries.unavailable(rows, target)
 
 
-def sqlstate(exc: DBAPIError) -> str | None:
-    """PostgreSQL's error code of a failed statement (e.g. 40001, 55P03)."""
-    return getattr(exc.orig, "sqlstate", None)
+def sqlstate(exc: BaseException) -> str | None:
+    """PostgreSQL's error code of a failed statement (e.g. 40001, 55P03), whether asyncpg
+    raised it directly or SQLAlchemy wrapped it."""
+    return getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
 
 
 async def backoff(attempt: int, base: float = 0.005, cap: float = 0.1) -> None:

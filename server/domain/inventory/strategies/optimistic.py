@@ -14,9 +14,9 @@ from server.domain.inventory.queries import HoldTarget
 from server.domain.inventory.strategies.base import (
     HoldResult,
     SeatsUnavailable,
-    autocommit,
     backoff,
     completed,
+    driver_connection,
     read_unavailable,
     refusal,
 )
@@ -28,9 +28,9 @@ class OptimisticStrategy:
     name = "optimistic"
 
     async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult:
-        async with autocommit(engine).connect() as conn:
+        async with driver_connection(engine) as conn:
             for attempt in range(MAX_ATTEMPTS):
-                rows = await queries.read_seats(conn, target.show_id, target.seat_ids, lock=False)
+                rows = await queries.read_seats(conn, target.show_id, target.seat_ids)
                 taken = queries.unavailable(rows, target)
                 if taken:
                     raise SeatsUnavailable(taken)

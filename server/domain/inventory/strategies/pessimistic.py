@@ -8,7 +8,7 @@ engine's ``lock_timeout`` (server/infra/database.py) bounds any wait.
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DBAPIError
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.domain.inventory import queries
@@ -16,8 +16,8 @@ from server.domain.inventory.queries import HoldTarget
 from server.domain.inventory.strategies.base import (
     HoldResult,
     SeatsUnavailable,
-    autocommit,
     completed,
+    driver_connection,
     refusal,
     sqlstate,
 )
@@ -30,9 +30,9 @@ class PessimisticStrategy:
 
     async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult:
         try:
-            async with autocommit(engine).connect() as conn:
+            async with driver_connection(engine) as conn:
                 result = await queries.take_seats(conn, target)
-        except DBAPIError as exc:
+        except asyncpg.PostgresError as exc:
             if sqlstate(exc) == LOCK_NOT_AVAILABLE:
                 raise SeatsUnavailable(
                     list(target.seat_ids),

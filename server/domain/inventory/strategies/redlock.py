@@ -21,7 +21,6 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.domain.inventory import queries
@@ -29,8 +28,8 @@ from server.domain.inventory.queries import HoldTarget
 from server.domain.inventory.strategies.base import (
     HoldResult,
     SeatsUnavailable,
-    autocommit,
     completed,
+    driver_connection,
     refusal,
 )
 
@@ -130,8 +129,8 @@ class RedlockStrategy:
                 "or pick other seats.",
             )
         try:
-            async with autocommit(engine).connect() as conn:
-                fence = await conn.scalar(text("SELECT nextval('lock_fence_seq')"))
+            async with driver_connection(engine) as conn:
+                fence = await queries.next_fence(conn)
                 result = await queries.take_seats(conn, target, fence=fence)
         finally:
             await self.redlock.release(lease)

@@ -7,7 +7,7 @@ to reason about and the slowest under contention: it is here to be measured agai
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DBAPIError
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.domain.inventory import queries
@@ -17,7 +17,7 @@ from server.domain.inventory.strategies.base import (
     SeatsUnavailable,
     backoff,
     completed,
-    isolated,
+    driver_connection,
     refusal,
     sqlstate,
 )
@@ -30,13 +30,13 @@ class SerializableStrategy:
     name = "serializable"
 
     async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult:
-        serializable = isolated(engine, "SERIALIZABLE")
         for attempt in range(MAX_ATTEMPTS):
             try:
-                async with serializable.begin() as conn:
-                    rows = await queries.read_seats(
-                        conn, target.show_id, target.seat_ids, lock=False
-                    )
+                async with (
+                    driver_connection(engine) as conn,
+                    conn.transaction(isolation="serializable"),
+                ):
+                    rows = await queries.read_seats(conn, target.show_id, target.seat_ids)
                     taken = queries.unavailable(rows, target)
                     if taken:
                         raise SeatsUnavailable(taken)
@@ -45,7 +45,7 @@ class SerializableStrategy:
                 if done:
                     return done
                 raise refusal(target, result)
-            except DBAPIError as exc:
+            except asyncpg.PostgresError as exc:
                 if sqlstate(exc) not in RETRYABLE:
                     raise
                 await backoff(attempt)
