@@ -65,7 +65,6 @@ from server.domain.errors import (
 )
 from server.domain.inventory import queries as inventory_queries
 from server.domain.inventory import services as inventory
-from server.domain.inventory.strategies.base import autocommit
 from server.domain.live import waiting_room
 from server.domain.payments import services as payments
 from server.domain.payments.services import Charge, PartPlan, Unwound
@@ -83,6 +82,7 @@ from server.domain.pricing.services import (
     price,
 )
 from server.domain.tickets import services as tickets
+from server.infra.database import autocommit
 from server.infra.state import Services
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread at a counter

@@ -69,10 +69,10 @@ from server.domain.cancellation.policy import (
 from server.domain.cancellation.queries import RefundFilter, RefundRow
 from server.domain.errors import Conflict, Invalid, NotFound, Unavailable
 from server.domain.inventory import services as inventory
-from server.domain.inventory.strategies.base import autocommit
 from server.domain.notifications import outbox
 from server.domain.payments import services as payments
 from server.domain.waitlist import services as waitlist
+from server.infra.database import autocommit
 from server.infra.state import Services
 
 log = logging.getLogger("bms.cancellation")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.domain.booking import queries
-from server.domain.inventory.strategies.base import autocommit
 from server.domain.payments.gateway import (
     GatewayResult,
     Instrument,
@@ -21,6 +20,7 @@ from server.domain.payments.gateway import (
     reference_for,
 )
 from server.domain.pricing.services import format_minor
+from server.infra.database import autocommit
 
 
 class WalletGateway:

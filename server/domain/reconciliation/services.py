@@ -25,10 +25,10 @@ from server.contracts.enums import Role
 from server.domain.accounts.guards import require_role
 from server.domain.accounts.principal import Principal
 from server.domain.errors import Invalid
-from server.domain.inventory.strategies.base import autocommit
 from server.domain.payments.services import card_gateway
 from server.domain.reconciliation import queries
 from server.domain.reconciliation.queries import OurRecord
+from server.infra.database import autocommit
 from server.infra.state import Services
 
 TYPES = ("capture", "refund")

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from server.domain.errors import Conflict, DomainError, TooManyRequests
 from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget, TakeResult
-from server.infra.database import autocommit
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +48,11 @@ class LockStrategy(Protocol):
 
 @asynccontextmanager
 async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection's asyncpg connection, outside any transaction: each statement
-    commits by itself (the single-statement take needs no BEGIN/COMMIT trips), and a strategy
-    that needs a transaction opens one itself. See queries.py for why asyncpg directly."""
-    async with autocommit(engine).connect() as conn:
+    """A pooled connection's asyncpg connection. SQLAlchemy never starts a transaction on it
+    (we run nothing through SQLAlchemy there), so each statement commits by itself (the
+    single-statement take needs no BEGIN/COMMIT trips), and a strategy that needs a
+    transaction opens one itself. See queries.py for why asyncpg directly."""
+    async with engine.connect() as conn:
         pooled = await conn.get_raw_connection()
         yield pooled.driver_connection
 
