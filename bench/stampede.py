@@ -339,10 +339,11 @@ async def bench_strategy(
         clients,
     )
     report["no_http_ceiling"] = ceiling
-    report["ratio_to_ceiling"] = round(
-        float(report["holds_per_s"]) / max(float(ceiling["holds_per_s"]), 0.001),
-        3,  # type: ignore[arg-type]
-    )
+    # Two ratios: answered requests/s is what the HTTP layer costs; successful holds/s also
+    # depends on contention, which differs (1,000 clients over HTTP, 40 tasks in the ceiling).
+    for ratio, metric in (("ratio_to_ceiling", "requests_per_s"), ("holds_ratio", "holds_per_s")):
+        measured, ceiling_value = float(report[metric]), float(ceiling[metric])  # type: ignore[arg-type]
+        report[ratio] = round(measured / max(ceiling_value, 0.001), 3)
     await engine.dispose()
     return report
 

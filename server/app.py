@@ -13,7 +13,6 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clock import Clock, SystemClock
@@ -22,6 +21,7 @@ from server.domain.accounts.guards import provide_principal
 from server.domain.errors import DomainError
 from server.infra.database import make_engine, make_sessionmaker
 from server.infra.rate_limits import RateLimitMiddleware
+from server.infra.redis_client import shared_redis
 from server.infra.state import Services
 from server.settings import Settings, secret_key
 
@@ -88,7 +88,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         raise ValueError(
             "create_app needs database_url and redis_url; start embedded servers first"
         )
-    redis = Redis.from_url(settings.redis_url, decode_responses=False)
+    redis = shared_redis(settings.redis_url)
     clock = clock or SystemClock()
 
     @asynccontextmanager
