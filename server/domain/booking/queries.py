@@ -289,7 +289,7 @@ async def insert_payments(conn: AsyncConnection, rows: Sequence[dict[str, Any]])
 async def insert_audit(
     conn: AsyncConnection,
     *,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | None,
     action: str,
     entity: str,
     entity_id: str,
