@@ -466,3 +466,12 @@ async def mark_checked_in(
         ),
         {"ticket": ticket_id, "at": at, "by": by, "location": location},
     )
+
+
+async def replace_ticket(
+    conn: AsyncConnection, ticket_id: uuid.UUID, payload: str, issued_at: datetime
+) -> None:
+    await conn.execute(
+        text("UPDATE tickets SET payload = :payload, issued_at = :at WHERE id = :ticket"),
+        {"ticket": ticket_id, "payload": payload, "at": issued_at},
+    )

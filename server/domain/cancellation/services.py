@@ -71,6 +71,7 @@ from server.domain.errors import Conflict, Invalid, NotFound
 from server.domain.inventory import services as inventory
 from server.domain.inventory.strategies.base import autocommit
 from server.domain.notifications import outbox
+from server.domain.tickets import services as tickets
 from server.domain.waitlist import services as waitlist
 from server.infra.state import Services
 
@@ -204,9 +205,18 @@ async def cancel_booking(
             now=now,
         )
         written = await _write(conn, loaded, quoted.plan, how)
+        if not quoted.plan.whole_booking:
+            await tickets.reissue(
+                services, conn, loaded.booking.code, _seats_left(loaded, quoted.plan), now
+            )
     await _after_commit(services, loaded, written, how)
     refunds = await _refunds_out(services, RefundFilter(refund_ids=written.refund_ids))
     return _cancellation_out(loaded, quoted, destination, confirmed=True, refunds=refunds)
+
+
+def _seats_left(loaded: Loaded, plan: RefundPlan) -> list[str]:
+    cancelled = set(plan.seat_ids)
+    return [s.label for s in loaded.charged.seats if s.active and s.seat_id not in cancelled]
 
 
 def _destination(refund_to: str) -> RefundDestination:
