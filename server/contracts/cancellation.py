@@ -87,6 +87,7 @@ class RefundOut(msgspec.Struct, kw_only=True):
     asked (``failure_reason`` says which; an admin retries it)."""
 
     refund_id: UUID
+    code: str | None = None  # the booking's
     amount_minor: int
     destination: str
     status: str

@@ -119,9 +119,14 @@ async def test_a_refund_never_answered_is_given_up_with_the_reason_then_reopened
     assert on_app(refunds.send_due) == 0  # given up: the job leaves it to an admin
 
     _, manager = await make_user(session, role=Role.THEATER_ADMIN, theater_ids=[world.theater_id])
-    seen = await client.get(f"/api/v1/bookings/{booked['code']}/refunds", headers=auth(manager))
+    seen = await client.get("/api/v1/admin/refunds", headers=auth(manager))
     [failed] = seen.json()
-    assert failed["status"] == "FAILED" and "did not answer" in failed["failure_reason"]
+    assert (failed["code"], failed["status"]) == (booked["code"], "FAILED")
+    assert "did not answer" in failed["failure_reason"]
+    _, stranger = await make_user(session, role=Role.THEATER_ADMIN)
+    assert (await client.get("/api/v1/admin/refunds", headers=auth(stranger))).json() == []
+    bad = await client.get("/api/v1/admin/refunds?status=LOST", headers=auth(manager))
+    assert bad.status_code == 422 and "status must be one of" in bad.json()["detail"]
     retried = ok(
         await client.post(
             "/api/v1/admin/refunds/retry",

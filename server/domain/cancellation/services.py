@@ -588,6 +588,7 @@ async def _refunds_out(services: Services, where: RefundFilter) -> list[RefundOu
     return [
         RefundOut(
             refund_id=r.refund_id,
+            code=r.code,
             amount_minor=r.amount_minor,
             destination=r.destination,
             status=r.status,
@@ -612,17 +613,36 @@ async def list_refunds(services: Services, principal: Principal, code: str) -> l
     return await _refunds_out(services, RefundFilter(booking_id=loaded.booking.booking_id))
 
 
+def _admin_filter(
+    principal: Principal, theater_id: uuid.UUID | None, statuses: list[str]
+) -> RefundFilter:
+    """Refunds of one theater, or of every theater the admin runs."""
+    require_role(principal, Role.THEATER_ADMIN)
+    if theater_id is not None:
+        require_theater(principal, theater_id)
+        return RefundFilter(statuses=statuses, theater_ids=[theater_id])
+    theaters = None if principal.is_platform_admin else principal.theater_ids
+    return RefundFilter(statuses=statuses, theater_ids=theaters)
+
+
+async def admin_refunds(
+    services: Services, principal: Principal, status: str, theater_id: uuid.UUID | None
+) -> list[RefundOut]:
+    """The refunds in one status across the admin's theaters (FAILED: those needing them)."""
+    if status not in {s.value for s in RefundStatus}:
+        raise Invalid(
+            f"status must be one of {', '.join(s.value for s in RefundStatus)}, not {status!r}.",
+            field="status",
+        )
+    return await _refunds_out(services, _admin_filter(principal, theater_id, [status]))
+
+
 async def retry_refunds(
     services: Services, principal: Principal, body: RefundRetryRequest
 ) -> RefundRetryOut:
-    require_role(principal, Role.THEATER_ADMIN)
-    where = RefundFilter(
-        statuses=[RefundStatus.PENDING.value, RefundStatus.FAILED.value],
-        theater_ids=None if principal.is_platform_admin else principal.theater_ids,
+    where = _admin_filter(
+        principal, body.theater_id, [RefundStatus.PENDING.value, RefundStatus.FAILED.value]
     )
-    if body.theater_id is not None:
-        require_theater(principal, body.theater_id)
-        where = replace(where, theater_ids=[body.theater_id])
     async with services.engine.begin() as conn:
         if body.booking_code:
             loaded = await _load(conn, body.booking_code, lock=False)
