@@ -174,17 +174,14 @@ def _check_admissible(
 
 
 def _superseded(claims: TicketClaims, latest: TicketClaims) -> Conflict:
+    """A payload the booking's latest ticket replaced, naming the seats cancelled since."""
     cancelled = [seat for seat in claims.seats if seat not in latest.seats]
-    if not cancelled:
-        return Conflict(
-            f"This ticket for {claims.code} was replaced by a newer one; ask for the latest.",
-            reason="superseded",
-        )
     seats = ", ".join(cancelled)
     which = f"seat {seats} was" if len(cancelled) == 1 else f"seats {seats} were"
     return Conflict(
-        f"This ticket for {claims.code} was reissued after {which} cancelled; do not admit "
-        f"with it. The latest ticket admits {', '.join(latest.seats)}: ask for it.",
+        f"This ticket for {claims.code} was reissued"
+        f"{f' after {which} cancelled' if cancelled else ''}; do not admit with it. The latest "
+        f"ticket admits {', '.join(latest.seats)}: ask for it.",
         reason="superseded",
         cancelled_seats=cancelled,
         seats=latest.seats,
