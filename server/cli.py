@@ -143,13 +143,13 @@ def _migrate(action: str, revision: str) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     _migrate("upgrade", revision)
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: str = "-1") -> None:
+def db_downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
     """Undo migrations down to REVISION (default: one step; 'base' for an empty database)."""
     _migrate("downgrade", revision)
 

@@ -16,6 +16,13 @@ from typing import Any
 import platformdirs
 
 LOCK_STRATEGIES = ("optimistic", "pessimistic", "redlock", "serializable")
+RISK_LIMITS = (
+    "risk_bookings_per_buyer",
+    "risk_bookings_per_card",
+    "risk_bookings_per_address",
+    "risk_seats_before_review",
+    "risk_declines_before_refusal",
+)
 
 
 class SettingsError(ValueError):
@@ -37,6 +44,13 @@ class Settings:
     max_holds_per_buyer: int = 2
     rate_limit_per_minute: int = 600
     waiting_room_capacity: int = 500
+    # Fraud rules (server/domain/payments/fraud.py), per hour: above these a booking waits for
+    # review; at the declines limit a checkout is refused.
+    risk_bookings_per_buyer: int = 10
+    risk_bookings_per_card: int = 10
+    risk_bookings_per_address: int = 30
+    risk_seats_before_review: int = 8
+    risk_declines_before_refusal: int = 3
     log_level: str = "INFO"
     debug: bool = False
     workers: int = 1
@@ -109,6 +123,9 @@ def _validate(settings: Settings) -> None:
             "BMS_REDLOCK_URLS needs at least 3 independent Redis nodes "
             f"(got {len(settings.redlock_urls)})"
         )
+    for name in RISK_LIMITS:
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"BMS_{name.upper()} must be at least 1")
     if not 1 <= settings.port <= 65535:
         raise SettingsError(f"BMS_PORT={settings.port} is outside 1-65535")
 

@@ -81,10 +81,13 @@ class RefundQuote(msgspec.Struct, kw_only=True):
 
 
 class RefundOut(msgspec.Struct, kw_only=True):
-    """One refund record. PENDING: not yet confirmed by the gateway (retried);
-    SUCCEEDED: the money is back; FAILED: the gateway refused (an admin retries it)."""
+    """One refund record. PENDING: not yet confirmed by the gateway (sent again at
+    ``next_attempt_at``); SUCCEEDED: the money is back (``gateway_refund_ref`` is the
+    gateway's refund id); FAILED: the gateway refused, or never answered however often it was
+    asked (``failure_reason`` says which; an admin retries it)."""
 
     refund_id: UUID
+    code: str | None = None  # the booking's
     amount_minor: int
     destination: str
     status: str
@@ -94,6 +97,10 @@ class RefundOut(msgspec.Struct, kw_only=True):
     method: str | None = None
     fee_kept_minor: int = 0
     completed_at: datetime | None = None
+    gateway_refund_ref: str | None = None
+    attempts: int = 0  # sends to the gateway so far
+    next_attempt_at: datetime | None = None
+    failure_reason: str | None = None
 
 
 class CancellationOut(msgspec.Struct, kw_only=True):

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from server.domain.accounts.controllers import AccountController, AuthController
 from server.domain.admin.controllers import admin_router
 from server.domain.booking.controllers import booking_router
+from server.domain.cancellation import refunds
 from server.domain.cancellation.controllers import CancellationController
 from server.domain.catalog.controllers import catalog_router
 from server.domain.health.controllers import HealthController
@@ -38,6 +39,7 @@ from server.infra.state import Services
 
 SWEEP_INTERVAL_SECONDS = 0.5
 WAITLIST_INTERVAL_SECONDS = 1.0
+REFUND_RETRY_INTERVAL_SECONDS = 5.0
 
 
 def handlers() -> list[Any]:
@@ -91,5 +93,10 @@ async def background(app: Litestar, services: Services) -> AsyncIterator[None]:
         )
         await stack.enter_async_context(
             periodic("notifications", notifications.INTERVAL_SECONDS, notifications.job(services))
+        )
+        await stack.enter_async_context(
+            periodic(
+                "refund-retries", REFUND_RETRY_INTERVAL_SECONDS, lambda: refunds.send_due(services)
+            )
         )
         yield

@@ -30,7 +30,7 @@ from tests.conftest import ROOT, Backend
 
 pytestmark = pytest.mark.timeout(120)
 
-HEAD = "0001"
+HEAD = "0002"
 BMS_TABLES = set(Base.metadata.tables)
 BMS_SEQUENCES = {"seat_events_seq", "lock_fence_seq"}
 
@@ -190,7 +190,8 @@ async def test_bms_db_commands(backend: Backend, fresh_url: str, tmp_path: Path)
         return done.stderr
 
     assert f"database at revision {HEAD}" in await asyncio.to_thread(run, "upgrade")
-    assert "database at revision None" in await asyncio.to_thread(run, "downgrade")
+    assert "database at revision 0001" in await asyncio.to_thread(run, "downgrade")
+    assert "database at revision None" in await asyncio.to_thread(run, "downgrade", "base")
     assert await schema_objects(fresh_url) == (set(), set())
 
     assert f"database at revision {HEAD}" in await asyncio.to_thread(run, "upgrade")

@@ -4,6 +4,7 @@ net banking, and the circuit breaker."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -307,6 +308,16 @@ async def test_card_velocity_holds_for_review(client, redis, settings, world, bu
     answer = await book(client, headers, hold_id, [pay_by_card()])
     assert answer.json()["status"] == "REVIEW"
     assert answer.json()["review_reason"] == "more than 10 bookings in an hour by this card"
+
+
+async def test_fraud_thresholds_are_settings(client, world, buyer) -> None:
+    _, headers = buyer
+    services = client.app.state.services
+    services.settings = replace(services.settings, risk_seats_before_review=2)
+    hold_id = await hold_seats(client, headers, world, "E7", "E8", "E9")
+    answer = await book(client, headers, hold_id, [pay_by_card()])
+    assert answer.json()["status"] == "REVIEW"
+    assert answer.json()["review_reason"] == "more than 2 seats in one booking"
 
 
 async def test_repeated_declines_are_refused_and_recorded(client, engine, world, buyer) -> None:

@@ -136,6 +136,30 @@ async def test_cancelled_and_other_day_tickets_are_refused(
     assert cancelled.status_code == 409 and "cancelled" in cancelled.json()["detail"]
 
 
+async def test_a_partial_cancellation_reissues_the_ticket_and_the_old_one_is_refused(
+    client, clock, world, ticket, door
+) -> None:
+    code, headers = ticket["code"], ticket["headers"]
+    old = ticket["ticket"]["qr_payload"]
+    cancelled = await client.post(
+        f"/api/v1/bookings/{code}/cancel",
+        json={"seat_ids": [str(world.seats["E7"])], "refund_to": "original", "confirm": True},
+        headers=headers,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    reissued = (await client.get(f"/api/v1/bookings/{code}", headers=headers)).json()["ticket"]
+    assert reissued["seats"] == ["E8"] and reissued["qr_payload"] != old
+
+    on_show_day(clock)
+    refused = await scan(client, door, old)
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["reason"], refused.json()["cancelled_seats"]) == ("superseded", ["E7"])
+    assert "reissued after seat E7 was cancelled" in refused.json()["detail"]
+    admitted = await scan(client, door, reissued["qr_payload"])
+    assert admitted.status_code == 200, admitted.text
+    assert admitted.json()["seats"] == ["E8"]
+
+
 async def test_only_staff_of_the_shows_theater_check_in(
     client, session, clock, world, ticket
 ) -> None:

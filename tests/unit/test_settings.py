@@ -32,6 +32,7 @@ def test_environment_overrides_the_config_file(tmp_path: Path) -> None:
         ({"BMS_LOCK_STRATEGY": "yolo"}, "use one of optimistic, pessimistic, redlock"),
         ({"BMS_REDLOCK_URLS": "redis://a,redis://b"}, "at least 3 independent"),
         ({"BMS_CONFIG": "/nonexistent/bms.toml"}, "does not exist"),
+        ({"BMS_RISK_SEATS_BEFORE_REVIEW": "0"}, "BMS_RISK_SEATS_BEFORE_REVIEW must be at least 1"),
     ],
 )
 def test_bad_settings_say_what_and_how_to_fix(environ: dict[str, str], message: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -57,6 +57,8 @@ class Refund(Base):
         one_of("destination", RefundDestination),
         CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
         Index("ix_refunds_booking", "booking_id"),
+        # The retry job's question: which PENDING refunds are due.
+        Index("ix_refunds_due", "next_attempt_at", postgresql_where=text("status = 'PENDING'")),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -71,6 +73,14 @@ class Refund(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = created_at()
     completed_at: Mapped[datetime | None]
+    # The gateway's own refund id, once it confirmed the refund (for reconciliation).
+    gateway_refund_ref: Mapped[str | None] = mapped_column(String(100))
+    # Sends to the gateway so far, and when the retry job sends a PENDING refund next.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]
+    # Why it FAILED: the gateway's code and sentence, or "no_answer" when retries gave up.
+    failure_code: Mapped[str | None] = mapped_column(String(40))
+    failure_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class WalletEntry(Base):

@@ -289,7 +289,7 @@ async def insert_payments(conn: AsyncConnection, rows: Sequence[dict[str, Any]])
 async def insert_audit(
     conn: AsyncConnection,
     *,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | None,
     action: str,
     entity: str,
     entity_id: str,
@@ -465,4 +465,13 @@ async def mark_checked_in(
             " checkin_location = :location WHERE id = :ticket"
         ),
         {"ticket": ticket_id, "at": at, "by": by, "location": location},
+    )
+
+
+async def replace_ticket(
+    conn: AsyncConnection, ticket_id: uuid.UUID, payload: str, issued_at: datetime
+) -> None:
+    await conn.execute(
+        text("UPDATE tickets SET payload = :payload, issued_at = :at WHERE id = :ticket"),
+        {"ticket": ticket_id, "payload": payload, "at": issued_at},
     )

@@ -66,6 +66,7 @@ from server.domain.errors import (
 from server.domain.inventory import queries as inventory_queries
 from server.domain.inventory import services as inventory
 from server.domain.live import waiting_room
+from server.domain.payments import fraud
 from server.domain.payments import services as payments
 from server.domain.payments.services import Charge, PartPlan, Unwound
 from server.domain.pricing import queries as pricing_queries
@@ -92,15 +93,6 @@ MAX_SNACK_QUANTITY = 20
 CHECKOUT_LOCK_SECONDS = 120
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
-
-# Fraud rules (docs/checkout.md): counted per hour in Redis.
-RISK_WINDOW_SECONDS = 3600
-BOOKINGS_PER_BUYER = 10
-BOOKINGS_PER_CARD = 10
-BOOKINGS_PER_ADDRESS = 30
-SEATS_BEFORE_REVIEW = 8
-DECLINES_BEFORE_REFUSAL = 3
-DECLINE_CODES = {"declined", "insufficient_funds"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,29 +314,7 @@ async def _checkout_lock(services: Services, hold_id: uuid.UUID) -> AsyncIterato
         await services.redis.delete(key)
 
 
-# -- 2. fraud rules --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Velocity:
-    """A counter of checkouts within the risk window, and how many are normal."""
-
-    key: str
-    limit: int
-    who: str
-
-    @classmethod
-    def of(cls, kind: str, value: object, limit: int) -> Velocity:
-        return cls(f"bms:risk:{kind}:{value}", limit, kind)
-
-
-def _decline_keys(principal: Principal, tokens: Sequence[str]) -> list[str]:
-    return [f"bms:risk:declines:{who}" for who in (principal.user_id, *tokens)]
-
-
-def _card_tokens(plans: Sequence[PartPlan] | Sequence[Charge]) -> list[str]:
-    instruments = [p.instrument if isinstance(p, PartPlan) else p.plan.instrument for p in plans]
-    return sorted({i.card.token for i in instruments if i.card is not None})
+# -- 2. fraud rules (payments/fraud.py) ------------------------------------------------------
 
 
 async def assess_risk(
@@ -354,52 +324,18 @@ async def assess_risk(
     plans: Sequence[PartPlan],
     client_address: str,
 ) -> str | None:
-    """Count this checkout and apply the rules: the reason to hold the booking for review,
-    None when it is clean; a refused checkout is recorded (REFUSED) and answered 403."""
-    tokens = _card_tokens(plans)
-    velocities = [Velocity.of("card", token, BOOKINGS_PER_CARD) for token in tokens]
-    if not principal.is_staff:
-        # A box-office till sells to a queue of strangers from one login and one address.
-        velocities.append(Velocity.of("buyer", principal.user_id, BOOKINGS_PER_BUYER))
-        velocities.append(Velocity.of("address", client_address, BOOKINGS_PER_ADDRESS))
-    async with services.redis.pipeline(transaction=False) as pipe:
-        for velocity in velocities:
-            _count_in_window(pipe, velocity.key)
-        for key in _decline_keys(principal, tokens):
-            pipe.get(key)
-        answers = await pipe.execute()
-    counts = answers[: 2 * len(velocities) : 2]
-    declines = [int(n or 0) for n in answers[2 * len(velocities) :]]
-    if max(declines) >= DECLINES_BEFORE_REFUSAL:
-        await _refuse(services, principal, checkout, "too many declined payments in the last hour")
-    reasons = [
-        f"more than {velocity.limit} bookings in an hour by this {velocity.who}"
-        for velocity, count in zip(velocities, counts, strict=True)
-        if count > velocity.limit
-    ]
-    if len(checkout.context.seats) > SEATS_BEFORE_REVIEW:
-        reasons.append(f"more than {SEATS_BEFORE_REVIEW} seats in one booking")
-    return "; ".join(reasons) or None
-
-
-def _count_in_window(pipe: Any, key: str) -> None:
-    pipe.incr(key)
-    pipe.expire(key, RISK_WINDOW_SECONDS, nx=True)
-
-
-async def note_declines(
-    services: Services, principal: Principal, charges: Sequence[Charge]
-) -> None:
-    """Count declined parts against the buyer and the declined cards."""
-    declined = [
-        c for c in charges if c.status is PaymentStatus.FAILED and c.decline_code in DECLINE_CODES
-    ]
-    if not declined:
-        return
-    async with services.redis.pipeline(transaction=False) as pipe:
-        for key in _decline_keys(principal, _card_tokens(declined)):
-            _count_in_window(pipe, key)
-        await pipe.execute()
+    """The reason to hold the booking for review, None when it is clean; a refused checkout
+    is recorded (REFUSED) and answered 403."""
+    verdict = await fraud.assess(
+        services,
+        principal,
+        plans,
+        seat_count=len(checkout.context.seats),
+        client_address=client_address,
+    )
+    if verdict.refusal is not None:
+        await _refuse(services, principal, checkout, verdict.refusal)
+    return verdict.review
 
 
 async def _refuse(
@@ -451,7 +387,7 @@ async def take_payment(
     try:
         return await payments.collect(services, plans, currency=checkout.currency, attempt=attempt)
     except Unwound as failed:
-        await note_declines(services, principal, failed.charges)
+        await fraud.note_declines(services, principal, failed.charges)
         await _record_failure(services, principal, checkout, failed.charges, failed.error.detail)
         raise failed.error from None
 

@@ -86,6 +86,22 @@ class CancellationController(Controller):
     ) -> BulkCancelOut:
         return await cancellation.cancel_shows(services, principal, data)
 
+    @get(
+        "/admin/refunds",
+        summary="Refund records in one status across your theaters (FAILED by default)",
+        description="Theater admins see their own theaters, platform admins all; FAILED ones "
+        "were refused by the gateway or given up after it never answered (failure_reason "
+        "says which) and wait for POST /api/v1/admin/refunds/retry.",
+    )
+    async def admin_refunds(
+        self,
+        principal: Caller,
+        services: AppServices,
+        status: str = "FAILED",
+        theater_id: uuid.UUID | None = None,
+    ) -> list[RefundOut]:
+        return await cancellation.admin_refunds(services, principal, status, theater_id)
+
     @post(
         "/admin/refunds/retry",
         status_code=200,

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.contracts.enums import RefundStatus
 from server.db.models import Booking, LoyaltyEntry, Payment, Refund, Show, WalletEntry
 
 # Loyalty ledger reasons ("<reason> <booking code>"); checkout writes "earned on".
@@ -317,6 +318,11 @@ class RefundRow:
     gateway_ref: str | None
     code: str
     currency: str
+    gateway_refund_ref: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    failure_code: str | None
+    failure_reason: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +354,11 @@ async def refunds(conn: AsyncConnection, where: RefundFilter) -> list[RefundRow]
             Payment.gateway_ref,
             Booking.code,
             Booking.currency,
+            Refund.gateway_refund_ref,
+            Refund.attempts,
+            Refund.next_attempt_at,
+            Refund.failure_code,
+            Refund.failure_reason,
         )
         .select_from(Refund)
         .join(Booking, Booking.id == Refund.booking_id)
@@ -368,29 +379,85 @@ async def refunds(conn: AsyncConnection, where: RefundFilter) -> list[RefundRow]
     return [RefundRow(*tuple(row)) for row in await conn.execute(query)]
 
 
-async def finish_refund(
-    conn: AsyncConnection, refund_id: uuid.UUID, status: str, now: datetime
-) -> bool:
-    """PENDING → ``status``; False when another process finished it first."""
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one send of a refund came to (see ``refunds.py``)."""
+
+    status: RefundStatus
+    now: datetime
+    next_attempt_at: datetime | None = None  # PENDING: when to send it again
+    reference: str | None = None  # SUCCEEDED: the gateway's refund id
+    failure_code: str | None = None  # FAILED: why
+    failure_reason: str | None = None
+
+
+async def record_attempt(conn: AsyncConnection, refund_id: uuid.UUID, attempt: Attempt) -> bool:
+    """Count a send of a PENDING refund and keep its outcome; False when another process
+    finished the refund first."""
     done = await conn.execute(
         text(
-            "UPDATE refunds SET status = :status, completed_at = :now"
-            " WHERE id = :refund AND status = 'PENDING' RETURNING id"
+            """
+            UPDATE refunds
+               SET attempts = attempts + 1, status = :status,
+                   completed_at = :completed_at,
+                   next_attempt_at = :next, gateway_refund_ref = :reference,
+                   failure_code = :code, failure_reason = :why
+             WHERE id = :refund AND status = 'PENDING'
+         RETURNING id
+            """
         ),
-        {"refund": refund_id, "status": status, "now": now},
+        {
+            "refund": refund_id,
+            "status": attempt.status,
+            "completed_at": None if attempt.status == RefundStatus.PENDING else attempt.now,
+            "next": attempt.next_attempt_at,
+            "reference": attempt.reference,
+            "code": attempt.failure_code,
+            "why": attempt.failure_reason,
+        },
     )
     return done.first() is not None
 
 
-async def reopen_refund(conn: AsyncConnection, refund_id: uuid.UUID, key: str) -> bool:
-    """FAILED → PENDING under a new gateway key, stored before the gateway is asked again so
-    a crash after the gateway said yes retries under that same key."""
+async def claim_due_refunds(
+    conn: AsyncConnection, *, now: datetime, lease_until: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Gateway refunds due for another send, pushed to ``lease_until`` so that no other
+    process takes them meanwhile (SKIP LOCKED: concurrent claims never wait or overlap)."""
+    claimed = await conn.execute(
+        text(
+            """
+            UPDATE refunds SET next_attempt_at = :lease_until
+             WHERE id IN (SELECT id FROM refunds
+                           WHERE status = 'PENDING' AND next_attempt_at <= :now
+                             AND payment_id IS NOT NULL
+                           ORDER BY next_attempt_at
+                           LIMIT :limit
+                             FOR UPDATE SKIP LOCKED)
+         RETURNING id
+            """
+        ),
+        {"now": now, "lease_until": lease_until, "limit": limit},
+    )
+    return list(claimed.scalars())
+
+
+async def reopen_refund(
+    conn: AsyncConnection, refund_id: uuid.UUID, key: str, next_attempt_at: datetime
+) -> bool:
+    """FAILED → PENDING under ``key``, its attempts and failure cleared."""
     done = await conn.execute(
         text(
-            "UPDATE refunds SET status = 'PENDING', idempotency_key = :key, completed_at = NULL"
-            " WHERE id = :refund AND status = 'FAILED' RETURNING id"
+            """
+            UPDATE refunds
+               SET status = 'PENDING', idempotency_key = :key, completed_at = NULL,
+                   attempts = 0, next_attempt_at = :next, failure_code = NULL,
+                   failure_reason = NULL
+             WHERE id = :refund AND status = 'FAILED'
+         RETURNING id
+            """
         ),
-        {"refund": refund_id, "key": key},
+        {"refund": refund_id, "key": key, "next": next_attempt_at},
     )
     return done.first() is not None
 

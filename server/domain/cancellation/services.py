@@ -1,4 +1,4 @@
-"""Cancelling bookings and sending refunds (the arithmetic is in ``policy.py``).
+"""Cancelling bookings (the arithmetic is in ``policy.py``, sending refunds in ``refunds.py``).
 
 A cancellation is one transaction under the booking's row lock: the seats leave the booking
 (``booking_seats`` CANCELLED, ``show_seats`` BOOKED → AVAILABLE with their transitions, or
@@ -7,9 +7,9 @@ move, the refund records are written (PENDING for a gateway, SUCCEEDED for walle
 which moves in the same transaction), the coupon use and loyalty points are reversed and the
 customer's notification is queued. After the commit the freed seats are announced on the live
 feed and offered to the waiting list, and the PENDING refunds go to their gateways under their
-own idempotency keys: a refund the gateway does not answer stays PENDING and one it refuses
-becomes FAILED, and both are sent again by ``retry_refunds`` (or a re-run of a show
-cancellation), never lost and never paid twice.
+own idempotency keys: a refund the gateway does not answer stays PENDING for the retry job,
+one it refuses becomes FAILED, and an admin's ``retry_refunds`` (or a re-run of a show
+cancellation) sends them again, never lost and never paid twice.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from server.contracts.notifications import BookingCancelled, RefundIssued, ShowC
 from server.domain.accounts.guards import require_role, require_theater
 from server.domain.accounts.principal import Principal
 from server.domain.booking import queries as booking_queries
-from server.domain.cancellation import queries
+from server.domain.cancellation import queries, refunds
 from server.domain.cancellation.policy import (
     ROUNDING_RULE,
     Charged,
@@ -66,11 +66,11 @@ from server.domain.cancellation.policy import (
     plan_full_refund,
     plan_refund,
 )
-from server.domain.cancellation.queries import RefundFilter, RefundRow
-from server.domain.errors import Conflict, Invalid, NotFound, Unavailable
+from server.domain.cancellation.queries import RefundFilter
+from server.domain.errors import Conflict, Invalid, NotFound
 from server.domain.inventory import services as inventory
 from server.domain.notifications import outbox
-from server.domain.payments import services as payments
+from server.domain.tickets import services as tickets
 from server.domain.waitlist import services as waitlist
 from server.infra.database import autocommit
 from server.infra.state import Services
@@ -205,9 +205,18 @@ async def cancel_booking(
             now=now,
         )
         written = await _write(conn, loaded, quoted.plan, how)
+        if not quoted.plan.whole_booking:
+            await tickets.reissue(
+                services, conn, loaded.booking.code, _seats_left(loaded, quoted.plan), now
+            )
     await _after_commit(services, loaded, written, how)
     refunds = await _refunds_out(services, RefundFilter(refund_ids=written.refund_ids))
     return _cancellation_out(loaded, quoted, destination, confirmed=True, refunds=refunds)
+
+
+def _seats_left(loaded: Loaded, plan: RefundPlan) -> list[str]:
+    cancelled = set(plan.seat_ids)
+    return [s.label for s in loaded.charged.seats if s.active and s.seat_id not in cancelled]
 
 
 def _destination(refund_to: str) -> RefundDestination:
@@ -423,6 +432,7 @@ def _refund_record(
         "idempotency_key": f"{how.key}:{payment_id or 'wallet'}",
         "created_at": how.now,
         "completed_at": how.now if in_house else None,
+        "next_attempt_at": None if in_house else refunds.first_retry_at(how.now),
     }
 
 
@@ -473,7 +483,7 @@ async def _after_commit(services: Services, loaded: Loaded, written: Written, ho
         inventory.feed(services).publish(
             loaded.booking.show_id, released.sequence, how.seat_status.value, released.seats
         )
-    await settle(services, written.refund_ids, how.actor_id)
+    await refunds.settle(services, written.refund_ids, how.actor_id)
     if released.seats and how.seat_status is SeatStatus.AVAILABLE:
         try:
             await waitlist.offer_freed_seats(services)
@@ -572,55 +582,13 @@ def _detail(plan: RefundPlan, refunds: Sequence[RefundOut], confirmed: bool) -> 
 # -- sending refunds -------------------------------------------------------------------------
 
 
-async def settle(services: Services, refund_ids: Sequence[uuid.UUID], actor_id: uuid.UUID) -> None:
-    """Send PENDING gateway refunds, each under its own idempotency key (so sending one again
-    after a crash or a timeout can never pay twice)."""
-    if not refund_ids:
-        return
-    async with autocommit(services.engine).connect() as conn:
-        due = await queries.refunds(
-            conn, RefundFilter(refund_ids=refund_ids, statuses=[RefundStatus.PENDING.value])
-        )
-    for refund in due:
-        await _send(services, refund, actor_id)
-
-
-async def _send(services: Services, refund: RefundRow, actor_id: uuid.UUID) -> None:
-    if refund.payment_id is None or refund.method is None:
-        return  # wallet credit: done in its own transaction
-    gateway = payments.gateway_for(services, refund.method)
-    capture, key = refund.gateway_ref or "", refund.idempotency_key or str(refund.refund_id)
-    try:
-        result = await payments.with_retries(
-            services, gateway, lambda: gateway.refund(capture, refund.amount_minor, key)
-        )
-    except Unavailable:
-        return  # no answer: it stays PENDING and goes again under the same key
-    now = services.clock.now()
-    async with services.engine.begin() as conn:
-        if not result.approved:
-            if await queries.finish_refund(conn, refund.refund_id, RefundStatus.FAILED, now):
-                await booking_queries.insert_audit(
-                    conn,
-                    actor_id=actor_id,
-                    action="refund.failed",
-                    entity="refund",
-                    entity_id=str(refund.refund_id),
-                    detail={"code": result.code, "message": result.message, "key": key},
-                )
-            return
-        if await queries.finish_refund(conn, refund.refund_id, RefundStatus.SUCCEEDED, now):
-            await queries.mark_payment_refunded(conn, refund.payment_id, refund.amount_minor)
-            event = RefundIssued(booking_id=refund.booking_id, amount_minor=refund.amount_minor)
-            await outbox.enqueue(conn, "refund.issued", event)
-
-
 async def _refunds_out(services: Services, where: RefundFilter) -> list[RefundOut]:
     async with autocommit(services.engine).connect() as conn:
         rows = await queries.refunds(conn, where)
     return [
         RefundOut(
             refund_id=r.refund_id,
+            code=r.code,
             amount_minor=r.amount_minor,
             destination=r.destination,
             status=r.status,
@@ -630,6 +598,10 @@ async def _refunds_out(services: Services, where: RefundFilter) -> list[RefundOu
             method=r.method,
             fee_kept_minor=r.fee_kept_minor,
             completed_at=r.completed_at,
+            gateway_refund_ref=r.gateway_refund_ref,
+            attempts=r.attempts,
+            next_attempt_at=r.next_attempt_at if r.status == RefundStatus.PENDING else None,
+            failure_reason=r.failure_reason,
         )
         for r in rows
     ]
@@ -641,26 +613,36 @@ async def list_refunds(services: Services, principal: Principal, code: str) -> l
     return await _refunds_out(services, RefundFilter(booking_id=loaded.booking.booking_id))
 
 
-def _next_key(key: str) -> str:
-    """The gateway key for asking again after a refusal: a refused refund moved no money, so
-    a new key is safe, and the gateway would only repeat its refusal under the old one."""
-    base, sep, attempt = key.rpartition("#")
-    if sep and attempt.isdigit():
-        return f"{base}#{int(attempt) + 1}"
-    return f"{key}#1"
+def _admin_filter(
+    principal: Principal, theater_id: uuid.UUID | None, statuses: list[str]
+) -> RefundFilter:
+    """Refunds of one theater, or of every theater the admin runs."""
+    require_role(principal, Role.THEATER_ADMIN)
+    if theater_id is not None:
+        require_theater(principal, theater_id)
+        return RefundFilter(statuses=statuses, theater_ids=[theater_id])
+    theaters = None if principal.is_platform_admin else principal.theater_ids
+    return RefundFilter(statuses=statuses, theater_ids=theaters)
+
+
+async def admin_refunds(
+    services: Services, principal: Principal, status: str, theater_id: uuid.UUID | None
+) -> list[RefundOut]:
+    """The refunds in one status across the admin's theaters (FAILED: those needing them)."""
+    if status not in {s.value for s in RefundStatus}:
+        raise Invalid(
+            f"status must be one of {', '.join(s.value for s in RefundStatus)}, not {status!r}.",
+            field="status",
+        )
+    return await _refunds_out(services, _admin_filter(principal, theater_id, [status]))
 
 
 async def retry_refunds(
     services: Services, principal: Principal, body: RefundRetryRequest
 ) -> RefundRetryOut:
-    require_role(principal, Role.THEATER_ADMIN)
-    where = RefundFilter(
-        statuses=[RefundStatus.PENDING.value, RefundStatus.FAILED.value],
-        theater_ids=None if principal.is_platform_admin else principal.theater_ids,
+    where = _admin_filter(
+        principal, body.theater_id, [RefundStatus.PENDING.value, RefundStatus.FAILED.value]
     )
-    if body.theater_id is not None:
-        require_theater(principal, body.theater_id)
-        where = replace(where, theater_ids=[body.theater_id])
     async with services.engine.begin() as conn:
         if body.booking_code:
             loaded = await _load(conn, body.booking_code, lock=False)
@@ -670,10 +652,9 @@ async def retry_refunds(
         due = await queries.refunds(conn, where)
         for refund in due:
             if refund.status == RefundStatus.FAILED:
-                key = refund.idempotency_key or str(refund.refund_id)
-                await queries.reopen_refund(conn, refund.refund_id, _next_key(key))
+                await refunds.reopen(conn, refund, services.clock.now())
     ids = [refund.refund_id for refund in due]
-    await settle(services, ids, principal.user_id)
+    await refunds.settle(services, ids, principal.user_id)
     after = await _refunds_out(services, RefundFilter(refund_ids=ids)) if ids else []
     statuses = [refund.status for refund in after]
     return RefundRetryOut(
@@ -798,7 +779,7 @@ async def _cancel_show(
         unsent = await queries.refunds(
             conn, RefundFilter(show_id=show.show_id, statuses=[RefundStatus.PENDING.value])
         )
-    await settle(services, [refund.refund_id for refund in unsent], principal.user_id)
+    await refunds.settle(services, [refund.refund_id for refund in unsent], principal.user_id)
     plans = [
         await _refund_in_full(services, principal, booking.code, reason)
         for booking in bookings

@@ -9,10 +9,14 @@ Cards (any future expiry, any CVV):
 4000000000000119       times out twice, then approved under the same idempotency key
 4000000000000259       authorized, but the capture fails
 4000000000000408       never answers (the gateway is down)
+4000000000003188       approved; its refunds time out 4 times (one whole retried send),
+                       then go through under the same idempotency key
+4000000000003428       approved; its refunds never answer
 =====================  ===========================================================
 
 UPI ids are approved unless the part before ``@`` is ``decline``, ``insufficient``,
-``timeout`` (twice, then approved) or ``down``. Net banking knows the banks in ``BANKS``;
+``timeout`` (twice, then approved), ``down``, ``refund_timeout`` or ``refund_down`` (like the
+cards). Net banking knows the banks in ``BANKS``;
 ``DECL`` is the test bank that declines.
 
 Its ledger lives in Redis (``bms:gw:sim:*``), so every server process sees the same tokens,
@@ -45,6 +49,9 @@ PREFIX = "bms:gw:sim"
 LEDGER_TTL_SECONDS = 7 * 24 * 3600
 # How many times a "timeout" instrument fails before it answers.
 TRANSIENT_FAILURES = 2
+# How many times a "refund_timeout" capture's refund fails before it answers: as many as one
+# send with its retries makes (payments.services.MAX_ATTEMPTS), so the next send goes through.
+REFUND_TRANSIENT_FAILURES = 4
 
 
 class Behaviour(StrEnum):
@@ -54,6 +61,8 @@ class Behaviour(StrEnum):
     TIMEOUT = "timeout"
     CAPTURE_FAILS = "capture_fails"
     DOWN = "down"
+    REFUND_TIMEOUT = "refund_timeout"
+    REFUND_DOWN = "refund_down"
 
 
 TEST_CARDS = {
@@ -62,6 +71,13 @@ TEST_CARDS = {
     "4000000000000119": Behaviour.TIMEOUT,
     "4000000000000259": Behaviour.CAPTURE_FAILS,
     "4000000000000408": Behaviour.DOWN,
+    "4000000000003188": Behaviour.REFUND_TIMEOUT,
+    "4000000000003428": Behaviour.REFUND_DOWN,
+}
+# How a capture's refunds behave, by the behaviour of what it was taken from.
+REFUND_BEHAVIOURS = {
+    Behaviour.REFUND_TIMEOUT: Behaviour.TIMEOUT,
+    Behaviour.REFUND_DOWN: Behaviour.DOWN,
 }
 _BY_NAME = {behaviour.value: behaviour for behaviour in Behaviour}
 BANKS = {
@@ -170,7 +186,10 @@ class SimulatorGateway:
             "capture",
             idempotency_key,
             approved(capture_id, "captured"),
-            {f"{PREFIX}:cap:{capture_id}": str(int(authorization["amount"]))},
+            {
+                f"{PREFIX}:cap:{capture_id}": str(int(authorization["amount"])),
+                f"{PREFIX}:cap:{capture_id}:behaviour": authorization["behaviour"],
+            },
         )
 
     async def void(self, auth_id: str, idempotency_key: str) -> GatewayResult:
@@ -187,9 +206,14 @@ class SimulatorGateway:
     async def refund(
         self, capture_id: str, amount_minor: int, idempotency_key: str
     ) -> GatewayResult:
-        done, _ = await self._recall("refund", idempotency_key)
+        behaviour_key = f"{PREFIX}:cap:{capture_id}:behaviour"
+        done, (behaviour,) = await self._recall("refund", idempotency_key, behaviour_key)
         if done is not None:
             return done
+        refunds = REFUND_BEHAVIOURS.get(
+            Behaviour(behaviour or Behaviour.APPROVE), Behaviour.APPROVE
+        )
+        await self._maybe_time_out(refunds, idempotency_key, failures=REFUND_TRANSIENT_FAILURES)
         keys = [f"{PREFIX}:cap:{capture_id}", f"{PREFIX}:cap:{capture_id}:refunded"]
         if await self._refund(keys=keys, args=[amount_minor, LEDGER_TTL_SECONDS]):
             result = approved(f"re_{uuid.uuid4().hex[:24]}", "refunded")
@@ -197,7 +221,9 @@ class SimulatorGateway:
             result = declined("refund_exceeds_capture", "The refund is larger than what is left.")
         return await self._keep("refund", idempotency_key, result)
 
-    async def _maybe_time_out(self, behaviour: Behaviour, idempotency_key: str) -> None:
+    async def _maybe_time_out(
+        self, behaviour: Behaviour, idempotency_key: str, failures: int = TRANSIENT_FAILURES
+    ) -> None:
         if behaviour is Behaviour.DOWN:
             raise GatewayTimeout("the simulator is down")
         if behaviour is Behaviour.TIMEOUT:
@@ -206,7 +232,7 @@ class SimulatorGateway:
                 pipe.incr(attempts_key)
                 pipe.expire(attempts_key, LEDGER_TTL_SECONDS)
                 attempts, _ = await pipe.execute()
-            if attempts <= TRANSIENT_FAILURES:
+            if attempts <= failures:
                 raise GatewayTimeout(f"attempt {attempts} timed out")
 
     async def _recall(

@@ -12,6 +12,8 @@ import uuid
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from server.contracts.checkout import CheckinOut, CheckinRequest, PublicKeyOut, TicketOut
 from server.contracts.enums import BookingStatus, Role
 from server.domain.accounts.guards import require_role, require_theater
@@ -46,6 +48,21 @@ def issue(
     """A signed QR payload for a booking, and the claims it carries."""
     claims = signing.claims_for(code, show_id, show_date, seats, now)
     return signing.sign(services.secret, claims), claims
+
+
+async def reissue(
+    services: Services, conn: AsyncConnection, code: str, seats: list[str], now: datetime
+) -> None:
+    """A fresh signed ticket for the seats a booking still holds, in place of its old one,
+    which the door then refuses as reissued (naming the seats cancelled since)."""
+    ticket = await queries.lock_ticket(conn, code)
+    if ticket is None:
+        return
+    old = read(services, ticket.payload)
+    payload, _ = issue(
+        services, code=code, show_id=old.show_id, show_date=old.show_date, seats=seats, now=now
+    )
+    await queries.replace_ticket(conn, ticket.ticket_id, payload, now)
 
 
 def read(services: Services, payload: str) -> TicketClaims:
@@ -106,7 +123,7 @@ async def checkin(services: Services, principal: Principal, body: CheckinRequest
                 f"There is no booking {claims.code}; send the customer to the box office."
             )
         require_theater(principal, ticket.theater_id)
-        _check_admissible(claims, ticket, body.payload.strip(), now)
+        _check_admissible(services, claims, ticket, body.payload.strip(), now)
         await queries.mark_checked_in(
             conn, ticket.ticket_id, at=now, by=principal.user_id, location=location
         )
@@ -122,7 +139,11 @@ async def checkin(services: Services, principal: Principal, body: CheckinRequest
 
 
 def _check_admissible(
-    claims: TicketClaims, ticket: queries.TicketRow, payload: str, now: datetime
+    services: Services,
+    claims: TicketClaims,
+    ticket: queries.TicketRow,
+    payload: str,
+    now: datetime,
 ) -> None:
     if ticket.booking_status == BookingStatus.CANCELLED.value:
         raise Conflict(f"Booking {claims.code} was cancelled; do not admit.", reason="cancelled")
@@ -133,10 +154,7 @@ def _check_admissible(
             reason=ticket.booking_status.lower(),
         )
     if ticket.payload != payload:
-        raise Conflict(
-            f"This ticket for {claims.code} was replaced by a newer one; ask for the latest.",
-            reason="superseded",
-        )
+        raise _superseded(claims, read(services, ticket.payload))
     today = local_date(now, ticket.timezone)
     if claims.show_date != today:
         raise Conflict(
@@ -153,3 +171,18 @@ def _check_admissible(
             checked_in_at=ticket.checked_in_at.isoformat(),
             location=ticket.checkin_location,
         )
+
+
+def _superseded(claims: TicketClaims, latest: TicketClaims) -> Conflict:
+    """A payload the booking's latest ticket replaced, naming the seats cancelled since."""
+    cancelled = [seat for seat in claims.seats if seat not in latest.seats]
+    seats = ", ".join(cancelled)
+    which = f"seat {seats} was" if len(cancelled) == 1 else f"seats {seats} were"
+    return Conflict(
+        f"This ticket for {claims.code} was reissued"
+        f"{f' after {which} cancelled' if cancelled else ''}; do not admit with it. The latest "
+        f"ticket admits {', '.join(latest.seats)}: ask for it.",
+        reason="superseded",
+        cancelled_seats=cancelled,
+        seats=latest.seats,
+    )
