@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -37,23 +36,10 @@ from bmscli.tui.widgets.seat_map import SeatMap
 from server.contracts.api import ShowOut
 from server.contracts.enums import SeatStatus
 from tests.conftest import ROOT, Backend, ServerProcess, free_port, server_env, wait_ready
-from tests.tui.demo_server import SERVER_ENV, start_demo_server
+from tests.tui.demo_server import SERVER_ENV
 
 SIZE = (80, 24)  # the smallest terminal the box office promises to work in
 POWAI = "Lakeside Multiplex Powai"  # clerk@demo.bms and kiosk@demo.bms sell here
-
-
-@pytest.fixture(scope="module")
-def demo(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = start_demo_server(backend, tmp_path_factory.mktemp("tui-demo"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def api(demo: ServerProcess) -> AsyncIterator[ApiClient]:
-    async with ApiClient(demo.url) as client:
-        yield client
 
 
 async def until(pilot: Pilot[None], condition: Callable[[], object], seconds: float = 15) -> None:

@@ -44,11 +44,11 @@ from server.contracts.checkout import (
     TicketOut,
 )
 from server.contracts.enums import (
+    BOOKING_LOOKUP_ROLES,
     BookingStatus,
     HoldStatus,
     PaymentMethod,
     PaymentStatus,
-    Role,
     SeatStatus,
     ShowStatus,
 )
@@ -943,7 +943,6 @@ async def ticket_payload(services: Services, principal: Principal, code: str) ->
 
 # -- staff lookup ----------------------------------------------------------------------------
 
-LOOKUP_ROLES = frozenset({Role.CLERK, Role.THEATER_ADMIN, Role.PLATFORM_ADMIN})
 MIN_PHONE_DIGITS = 6
 
 
@@ -951,7 +950,7 @@ def lookup_filter(
     principal: Principal, *, code: str | None, phone: str | None, email: str | None
 ) -> queries.LookupFilter:
     """Check who asks and what for: one of code, phone or e-mail, each sensible."""
-    if principal.role not in LOOKUP_ROLES:
+    if principal.role not in BOOKING_LOOKUP_ROLES:
         raise Forbidden(
             "Looking bookings up is for box-office staff; open your own booking with its code "
             "at /api/v1/bookings/{code}."
