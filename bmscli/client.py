@@ -37,7 +37,7 @@ from server.contracts.api import (
     WaitlistJoin,
 )
 from server.contracts.cancellation import CancellationOut, CancelRequest, RefundOut
-from server.contracts.catalog import MetaOut, MovieSuggestion, ReviewOut
+from server.contracts.catalog import MetaOut, MovieSuggestion, ReviewOut, SnackItemOut
 from server.contracts.checkout import (
     BookingOut,
     BookingRequest,
@@ -116,6 +116,9 @@ class ApiClient:
         return await self._call("GET", "/me", UserOut)
 
     # -- catalog --------------------------------------------------------------------------
+
+    async def snack_menu(self, theater_id: uuid.UUID) -> list[SnackItemOut]:
+        return await self._call("GET", f"/theaters/{theater_id}/snacks", list[SnackItemOut])
 
     async def meta(self) -> MetaOut:
         """The server's version and, on demo data, the demo accounts to offer at login."""

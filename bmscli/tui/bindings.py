@@ -55,6 +55,7 @@ SEATS = [
 CHECKOUT = [
     Binding("escape", "back", "Back to seats", id="checkout.back"),
     Binding("f10", "pay", "Pay", id="checkout.pay"),
+    Binding("f6", "no_snacks", "No snacks", show=False, id="checkout.no_snacks"),
 ]
 
 TICKET = [

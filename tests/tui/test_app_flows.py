@@ -64,13 +64,17 @@ async def powai_shows_tomorrow(api: ApiClient) -> list[ShowOut]:
 
 
 async def sign_in_as_clerk(pilot: Pilot[None]) -> BrowseScreen:
+    return await sign_in_as(pilot, "clerk@demo.bms")
+
+
+async def sign_in_as(pilot: Pilot[None], email: str) -> BrowseScreen:
+    """Pick a demo account at login and wait for the movies."""
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, LoginScreen))
     demo_list = app.screen.query_one("#demo-list", OptionList)
     await until(pilot, lambda: demo_list.option_count > 0)
-    clerk = demo_list.get_option_index("clerk@demo.bms")
     demo_list.focus()
-    demo_list.highlighted = clerk
+    demo_list.highlighted = demo_list.get_option_index(email)
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
     screen = app.screen

@@ -6,13 +6,12 @@ waiting list of a sold-out show."""
 from __future__ import annotations
 
 from textual.command import CommandList
-from textual.widgets import DataTable, Input, OptionList, SelectionList
+from textual.widgets import DataTable, Input, SelectionList
 
 from bmscli.client import ApiClient
 from bmscli.tui.app import BoxOfficeApp
 from bmscli.tui.screens.bookings import BookingsScreen, lookup_terms
 from bmscli.tui.screens.browse import BrowseScreen
-from bmscli.tui.screens.login import LoginScreen
 from bmscli.tui.screens.prompt import Prompt
 from bmscli.tui.screens.refund_quote import RefundQuoteScreen
 from server.contracts.api import ShowOut
@@ -23,6 +22,7 @@ from tests.tui.test_app_flows import (
     SIZE,
     open_seats,
     powai_shows_tomorrow,
+    sign_in_as,
     sign_in_as_clerk,
     text_of,
     until,
@@ -146,13 +146,7 @@ async def test_palette_jumps_to_a_booking_and_customers_have_no_bookings_desk(
 
     customer = BoxOfficeApp(demo.url)
     async with customer.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(customer.screen, LoginScreen))
-        demo_list = customer.screen.query_one("#demo-list", OptionList)
-        await until(pilot, lambda: demo_list.option_count > 0)
-        demo_list.focus()
-        demo_list.highlighted = demo_list.get_option_index("alice@demo.bms")
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(customer.screen, BrowseScreen))
+        await sign_in_as(pilot, "alice@demo.bms")
         await pilot.press("f2")
         await pilot.pause(0.3)
         assert isinstance(customer.screen, BrowseScreen)
