@@ -77,9 +77,12 @@ class BoxOfficeApp(App[None]):
         *,
         embedded: EmbeddedServer | None = None,
         city: str | None = None,
+        location: tuple[float, float] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__()
+        # Where the box office is (lat, lon): showtimes list the nearest theaters first.
+        self.location = location
         self.server_url = server_url
         self.embedded = embedded
         self.preferred_city = city

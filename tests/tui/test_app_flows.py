@@ -33,6 +33,7 @@ from bmscli.tui.widgets.banner import ConnectionBanner
 from bmscli.tui.widgets.countdown import Countdown
 from bmscli.tui.widgets.movie_list import MovieList
 from bmscli.tui.widgets.seat_map import SeatMap
+from bmscli.tui.widgets.show_list import ShowList
 from server.contracts.api import ShowOut
 from server.contracts.enums import SeatStatus
 from tests.conftest import ROOT, Backend, ServerProcess, free_port, server_env, wait_ready
@@ -191,6 +192,35 @@ async def test_movie_details_then_showtimes_by_theater_with_occupancy(
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, SeatScreen))
         assert app.screen.show.show_id == show.show_id  # type: ignore[attr-defined]
+
+
+async def test_with_a_location_showtimes_list_the_nearest_theaters_first(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    bandra = (19.0656, 72.8228)
+    shows = await api.shows(city="Mumbai", date=tomorrow_in_mumbai())
+    theaters_of: dict[object, set[str]] = {}
+    for show in shows:
+        theaters_of.setdefault(show.movie_id, set()).add(show.theater_name)
+    movie_id = max(theaters_of, key=lambda movie: len(theaters_of[movie]))
+    assert len(theaters_of[movie_id]) > 1
+    nearest_first = [
+        t.theater_id
+        for t in await api.theaters("Mumbai", *bandra)
+        if t.name in theaters_of[movie_id]
+    ]
+    movie = await api.movie(movie_id)  # type: ignore[arg-type]
+
+    app = BoxOfficeApp(demo.url, city="Mumbai", location=bandra)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_as(pilot, "alice@demo.bms")  # a customer: every theater's shows
+        await app.push_screen(ShowtimesScreen(movie, day=tomorrow_in_mumbai()))
+        showtimes = app.screen
+        assert isinstance(showtimes, ShowtimesScreen)
+        await until(pilot, lambda: bool(showtimes.shows))
+        order = list(dict.fromkeys(show.theater_id for show in showtimes.shows or []))
+        assert order == nearest_first
+        assert "Bandra Bay Cinemas  0.0 km" in text_of(showtimes.query_one(ShowList))
 
 
 async def test_best_available_hold_with_countdown_then_back_releases(
