@@ -48,10 +48,21 @@ def lookup_terms(typed: str) -> dict[str, str]:
 class BookingsScreen(BoxOfficeScreen):
     BINDINGS = bindings.BOOKINGS
 
-    def __init__(self, query: str = "") -> None:
+    def __init__(
+        self,
+        query: str = "",
+        *,
+        found: list[BookingSummary] | None = None,
+        booking: BookingOut | None = None,
+        refunds: Sequence[RefundOut] = (),
+    ) -> None:
+        """``query`` is looked up at once; ``found`` and ``booking`` (with its ``refunds``)
+        are drawn as given, without asking the server."""
         super().__init__()
         self.query_text = query
-        self.booking: BookingOut | None = None
+        self.found = found
+        self.booking = booking
+        self.refunds = refunds
         self._cancel_key = str(uuid.uuid4())
 
     def compose_body(self) -> ComposeResult:
@@ -74,9 +85,13 @@ class BookingsScreen(BoxOfficeScreen):
     def on_mount(self) -> None:
         table = self.query_one("#found", DataTable)
         table.add_columns("Code", "Show", "When", "Seats", "Status", "Total")
-        self._show_booking(None)
+        self._show_booking(self.booking, self.refunds)
         self.query_one("#lookup", Input).focus()
-        if self.query_text:
+        if self.found is not None:
+            self._list(self.found)
+            if self.found:
+                self.query_one("#found", DataTable).focus()
+        elif self.query_text:
             self.search()
 
     # -- finding --------------------------------------------------------------------------
@@ -128,8 +143,9 @@ class BookingsScreen(BoxOfficeScreen):
 
     @on(DataTable.RowHighlighted, "#found")
     def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None:
-            self.open_booking(event.row_key.value)
+        code = event.row_key.value
+        if code is not None and (self.booking is None or self.booking.code != code):
+            self.open_booking(code)
 
     @work(exclusive=True, group="open")
     async def open_booking(self, code: str) -> None:

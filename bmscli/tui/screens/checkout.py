@@ -91,12 +91,12 @@ class CheckoutScreen(BoxOfficeScreen):
                 yield Input(placeholder="Loyalty points to use", id="points", restrict=r"[0-9]*")
                 yield Select(self._methods(), allow_blank=False, id="method")
                 yield Input(id="part-amount", restrict=r"[0-9.]*")
+                yield Input(placeholder="Cash received", id="tendered", restrict=r"[0-9.]*")
                 yield Input(placeholder="Card number", id="card-number", max_length=23)
                 with Horizontal(classes="row", id="card-details"):
                     yield Input(placeholder="MM/YY", id="card-expiry", max_length=5)
                     yield Input(placeholder="CVV", id="card-cvv", password=True, max_length=4)
                 yield Input(placeholder="name@bank", id="upi-id")
-                yield Input(placeholder="Cash received", id="tendered", restrict=r"[0-9.]*")
                 yield Button("Pay", variant="success", id="pay")
 
     def _methods(self) -> list[tuple[str, str]]:
@@ -178,7 +178,7 @@ class CheckoutScreen(BoxOfficeScreen):
             self.query_one(f"#{name}").display = name in wanted
         if method in SPLITS:
             part = self.query_one("#part-amount", Input)
-            part.placeholder = f"{METHODS[SPLITS[method]]} part (the card pays the rest)"
+            part.placeholder = f"{METHODS[SPLITS[method]]} part (card pays the rest)"
 
     def _focus_first_field(self) -> None:
         fields = FIELDS[str(self.query_one("#method", Select).value)]
