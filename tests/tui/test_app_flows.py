@@ -98,6 +98,17 @@ async def open_seats(pilot: Pilot[None], show: ShowOut) -> SeatScreen:
     return screen
 
 
+async def at_checkout(pilot: Pilot[None], show: ShowOut) -> CheckoutScreen:
+    """One seat of the show held, and its price on the checkout screen."""
+    await open_seats(pilot, show)
+    await pilot.press("space", "p")
+    await until(pilot, lambda: isinstance(pilot.app.screen, CheckoutScreen))
+    checkout = pilot.app.screen
+    assert isinstance(checkout, CheckoutScreen)
+    await until(pilot, lambda: checkout.quote is not None)
+    return checkout
+
+
 def text_of(widget: Widget) -> str:
     return " ".join(strip.text for strip in widget.render_lines(widget.region.reset_offset))
 
@@ -317,12 +328,7 @@ async def test_checkout_declined_card_then_cash_with_change_gives_the_ticket(
     app = BoxOfficeApp(demo.url)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in_as_clerk(pilot)
-        await open_seats(pilot, show)
-        await pilot.press("space", "p")
-        await until(pilot, lambda: isinstance(app.screen, CheckoutScreen))
-        checkout = app.screen
-        assert isinstance(checkout, CheckoutScreen)
-        await until(pilot, lambda: checkout.quote is not None)
+        checkout = await at_checkout(pilot, show)
         assert checkout.quote is not None
         total = checkout.quote.amounts.total_minor
 

@@ -15,7 +15,7 @@ from server.contracts.enums import SeatStatus
 from tests.conftest import ServerProcess
 from tests.tui.test_app_flows import (
     SIZE,
-    open_seats,
+    at_checkout,
     powai_shows_tomorrow,
     sign_in_as,
     sign_in_as_clerk,
@@ -25,17 +25,6 @@ from tests.tui.test_staff_flows import notified
 
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000 0000 0000 0002"
-
-
-async def at_checkout(app: BoxOfficeApp, pilot, api: ApiClient, nth_show: int) -> CheckoutScreen:
-    show = (await powai_shows_tomorrow(api))[nth_show]
-    await open_seats(pilot, show)
-    await pilot.press("space", "p")
-    await until(pilot, lambda: isinstance(app.screen, CheckoutScreen))
-    checkout = app.screen
-    assert isinstance(checkout, CheckoutScreen)
-    await until(pilot, lambda: checkout.quote is not None)
-    return checkout
 
 
 def type_card(checkout: CheckoutScreen, number: str) -> None:
@@ -50,7 +39,7 @@ async def test_clerk_adds_snacks_and_splits_cash_and_card_after_a_decline(
     app = BoxOfficeApp(demo.url)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in_as_clerk(pilot)
-        checkout = await at_checkout(app, pilot, api, 7)
+        checkout = await at_checkout(pilot, (await powai_shows_tomorrow(api))[7])
         snack = checkout.query_one("#snack", Select)
         await until(pilot, lambda: snack.display and len(snack._options) > 1)
         before = checkout.quote
@@ -117,7 +106,7 @@ async def test_a_customer_with_points_spends_them_at_checkout(
     app = BoxOfficeApp(demo.url)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in_as(pilot, "alice@demo.bms")
-        checkout = await at_checkout(app, pilot, api, 9)
+        checkout = await at_checkout(pilot, shows[9])
         field = checkout.query_one("#points", Input)
         await until(pilot, lambda: field.display)
         assert f"{points} to spend" in field.placeholder

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from uuid import UUID
 
 from rich.text import Text
@@ -167,16 +168,18 @@ class SeatScreen(BoxOfficeScreen):
     def seat_refused(self, event: SelectionRefused) -> None:
         self.notify(event.reason, severity="warning")
 
+    def _ask_party(self, question: str, then: Callable[[int], object]) -> None:
+        """Ask how many seats; a positive answer goes to ``then``."""
+
+        def answered(answer: str | None) -> None:
+            if answer and int(answer) > 0:
+                then(int(answer))
+
+        self.app.push_screen(Prompt(question, value=DEFAULT_PARTY, max_length=2), answered)
+
     @on(Button.Pressed, "#best")
     def action_best_available(self) -> None:
-        self.app.push_screen(
-            Prompt("How many seats together?", value=DEFAULT_PARTY, max_length=2),
-            self._best_for,
-        )
-
-    def _best_for(self, answer: str | None) -> None:
-        if answer and int(answer) > 0:
-            self.find_best(int(answer))
+        self._ask_party("How many seats together?", self.find_best)
 
     @work(exclusive=True, group="best")
     async def find_best(self, count: int) -> None:
@@ -208,14 +211,7 @@ class SeatScreen(BoxOfficeScreen):
     # -- the waiting list -----------------------------------------------------------------
 
     def action_waitlist(self) -> None:
-        self.app.push_screen(
-            Prompt("Sold out. How many seats to wait for?", value=DEFAULT_PARTY, max_length=2),
-            self._wait_for,
-        )
-
-    def _wait_for(self, answer: str | None) -> None:
-        if answer and int(answer) > 0:
-            self.join_waitlist(int(answer))
+        self._ask_party("Sold out. How many seats to wait for?", self.join_waitlist)
 
     @work(exclusive=True, group="waitlist")
     async def join_waitlist(self, count: int) -> None:
