@@ -5,10 +5,10 @@ the cancellation with the refund to the original payment or the wallet."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Sequence
 from uuid import UUID
 
+import msgspec
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -63,7 +63,6 @@ class BookingsScreen(BoxOfficeScreen):
         self.found = found
         self.booking = booking
         self.refunds = refunds
-        self._cancel_key = str(uuid.uuid4())
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="lookup-bar"):
@@ -157,7 +156,6 @@ class BookingsScreen(BoxOfficeScreen):
 
     def _show_booking(self, booking: BookingOut | None, refunds: Sequence[RefundOut] = ()) -> None:
         self.booking = booking
-        self._cancel_key = str(uuid.uuid4())  # another booking, another cancellation
         details = self.query_one("#booking-details", Static)
         seats = self.query_one("#cancel-seats", SelectionList)
         seats.clear_options()
@@ -178,12 +176,13 @@ class BookingsScreen(BoxOfficeScreen):
     @on(Button.Pressed, "#quote-cancel")
     def action_cancel_booking(self) -> None:
         if self.booking is not None:
-            self.quote_cancel(self.booking.code, self._cancel_request(confirm=False))
+            self.quote_cancel(self.booking.code, self._quote_request())
 
-    def _cancel_request(self, *, confirm: bool) -> CancelRequest:
+    def _quote_request(self) -> CancelRequest:
+        """The ticked seats (none ticked: every seat left) and where the refund goes."""
         chosen = list(self.query_one("#cancel-seats", SelectionList).selected)
         refund_to = str(self.query_one("#refund-to", Select).value)
-        return CancelRequest(seat_ids=chosen or None, refund_to=refund_to, confirm=confirm)
+        return CancelRequest(seat_ids=chosen or None, refund_to=refund_to, confirm=False)
 
     @work(exclusive=True, group="cancel")
     async def quote_cancel(self, code: str, request: CancelRequest) -> None:
@@ -194,10 +193,9 @@ class BookingsScreen(BoxOfficeScreen):
         confirmed = await self.app.push_screen_wait(RefundQuoteScreen(quoted.quote))
         if not confirmed:
             return
+        # The seats and destination quoted, not what the form may say by now.
         done = await office.request(
-            office.api.cancel(
-                code, self._cancel_request(confirm=True), idempotency_key=self._cancel_key
-            )
+            office.api.cancel(code, msgspec.structs.replace(request, confirm=True))
         )
         if done is not None:
             self._cancelled(code, done)
