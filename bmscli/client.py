@@ -33,9 +33,18 @@ from server.contracts.api import (
     TheaterOut,
     TokenOut,
     UserOut,
+    WaitlistEntryOut,
+    WaitlistJoin,
 )
-from server.contracts.catalog import MetaOut, MovieSuggestion, ReviewOut
-from server.contracts.checkout import BookingOut, BookingRequest, QuoteOut, QuoteRequest
+from server.contracts.cancellation import CancellationOut, CancelRequest, RefundOut
+from server.contracts.catalog import MetaOut, MovieSuggestion, ReviewOut, SnackItemOut
+from server.contracts.checkout import (
+    BookingOut,
+    BookingRequest,
+    BookingSummary,
+    QuoteOut,
+    QuoteRequest,
+)
 
 API = "/api/v1"
 
@@ -107,6 +116,9 @@ class ApiClient:
         return await self._call("GET", "/me", UserOut)
 
     # -- catalog --------------------------------------------------------------------------
+
+    async def snack_menu(self, theater_id: uuid.UUID) -> list[SnackItemOut]:
+        return await self._call("GET", f"/theaters/{theater_id}/snacks", list[SnackItemOut])
 
     async def meta(self) -> MetaOut:
         """The server's version and, on demo data, the demo accounts to offer at login."""
@@ -187,6 +199,15 @@ class ApiClient:
             "GET", f"/shows/{show_id}/best-available", BestAvailableOut, params=params
         )
 
+    async def join_waitlist(
+        self, show_id: uuid.UUID, seats_wanted: int, seat_type: str | None = None
+    ) -> WaitlistEntryOut:
+        body = WaitlistJoin(seats_wanted=seats_wanted, seat_type=seat_type)
+        headers = {"Idempotency-Key": str(uuid.uuid4())}
+        return await self._call(
+            "POST", f"/shows/{show_id}/waitlist", WaitlistEntryOut, body=body, headers=headers
+        )
+
     async def live(self, show_id: uuid.UUID) -> AsyncIterator[SeatEvent]:
         """The show's seat changes as they happen, until the server closes the feed.
 
@@ -219,6 +240,26 @@ class ApiClient:
 
     async def booking(self, code: str) -> BookingOut:
         return await self._call("GET", f"/bookings/{code}", BookingOut)
+
+    async def find_bookings(
+        self, *, code: str | None = None, phone: str | None = None, email: str | None = None
+    ) -> list[BookingSummary]:
+        """Staff: bookings of their theaters by code, phone or e-mail (give one)."""
+        params = {"code": code, "phone": phone, "email": email}
+        return await self._call("GET", "/bookings", list[BookingSummary], params=params)
+
+    async def cancel(
+        self, code: str, request: CancelRequest, *, idempotency_key: str | None = None
+    ) -> CancellationOut:
+        """Quote (``confirm=False``) or cancel; retrying a cancel with the same key never
+        refunds twice."""
+        headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+        return await self._call(
+            "POST", f"/bookings/{code}/cancel", CancellationOut, body=request, headers=headers
+        )
+
+    async def refunds(self, code: str) -> list[RefundOut]:
+        return await self._call("GET", f"/bookings/{code}/refunds", list[RefundOut])
 
     async def ticket_art(self, code: str) -> str:
         """The ticket's QR code drawn with half-block characters, for a terminal."""

@@ -27,6 +27,25 @@ ServerOption = Annotated[
 ]
 
 
+def parse_location(text: str | None) -> tuple[float, float] | None:
+    """ "19.07,72.88" (decimal degrees) as (lat, lon); nothing given, None."""
+    if not text:
+        return None
+    lat, _, lon = text.partition(",")
+    try:
+        place = float(lat), float(lon)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a place; give latitude,longitude in decimal degrees, "
+            "e.g. 19.07,72.88."
+        ) from None
+    if not (-90 <= place[0] <= 90 and -180 <= place[1] <= 180):
+        raise typer.BadParameter(
+            f"{text!r} is not on Earth: latitude runs from -90 to 90, longitude -180 to 180."
+        )
+    return place
+
+
 def _run(app: BoxOfficeApp) -> None:
     try:
         app.run()
@@ -40,13 +59,22 @@ def tui(
     city: Annotated[
         str | None, typer.Option(help="City to sell for (default: your theater's).")
     ] = None,
+    near: Annotated[
+        str | None,
+        typer.Option(
+            envvar="BMS_LOCATION",
+            help="Where you are, as lat,lon (e.g. 19.07,72.88): showtimes list the nearest "
+            "theaters first, with their distance.",
+        ),
+    ] = None,
 ) -> None:
     """The box office: sign in as a clerk, find a show, pick and hold seats."""
     from bmscli.tui.app import BoxOfficeApp
     from bmscli.tui.backend import EmbeddedServer
 
+    location = parse_location(near)
     embedded = None if server else EmbeddedServer()
-    _run(BoxOfficeApp(server, embedded=embedded, city=city))
+    _run(BoxOfficeApp(server, embedded=embedded, city=city, location=location))
 
 
 def kiosk(

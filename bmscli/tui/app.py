@@ -28,11 +28,13 @@ from bmscli.tui.backend import EmbeddedServer
 from bmscli.tui.commands import BoxOfficeCommands
 from bmscli.tui.retry import Backoff
 from bmscli.tui.screens.base import ServerBack
+from bmscli.tui.screens.bookings import BookingsScreen
 from bmscli.tui.screens.browse import BrowseScreen
 from bmscli.tui.screens.help import HelpScreen
 from bmscli.tui.screens.login import LoginScreen
 from bmscli.tui.screens.starting import StartingScreen
 from server.contracts.api import CityOut, HoldOut, TheaterOut, TokenOut
+from server.contracts.enums import BOOKING_LOOKUP_ROLES
 
 T = TypeVar("T")
 STYLES = Path(__file__).resolve().parent / "styles"
@@ -75,9 +77,12 @@ class BoxOfficeApp(App[None]):
         *,
         embedded: EmbeddedServer | None = None,
         city: str | None = None,
+        location: tuple[float, float] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__()
+        # Where the box office is (lat, lon): showtimes list the nearest theaters first.
+        self.location = location
         self.server_url = server_url
         self.embedded = embedded
         self.preferred_city = city
@@ -130,6 +135,7 @@ class BoxOfficeApp(App[None]):
         self.user = token
         self.sells_at = frozenset(token.theater_ids)
         self.sub_title = f"{token.name} · {token.role.replace('_', ' ')}"
+        self.refresh_bindings()
         self.show_base(BrowseScreen())
 
     @work(exclusive=True, group="front-door")
@@ -139,6 +145,7 @@ class BoxOfficeApp(App[None]):
         self.api.token = None
         self.sub_title = ""
         self.city = None
+        self.refresh_bindings()
         self.open_front_door()
 
     def finish_sale(self) -> None:
@@ -231,6 +238,22 @@ class BoxOfficeApp(App[None]):
         await self.release_active_hold()
 
     # -- actions --------------------------------------------------------------------------
+
+    @property
+    def looks_up_bookings(self) -> bool:
+        """Box-office staff find customers' bookings; customers and kiosks do not."""
+        return self.user is not None and self.user.role in BOOKING_LOOKUP_ROLES
+
+    def action_bookings(self, query: str = "") -> None:
+        if isinstance(self.screen, BookingsScreen):
+            self.screen.query_one("#lookup").focus()
+        else:
+            self.push_screen(BookingsScreen(query))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "bookings":
+            return self.looks_up_bookings
+        return True
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

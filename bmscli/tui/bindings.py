@@ -13,6 +13,7 @@ from bmscli.tui.widgets.seat_map import SeatMap
 APP = [
     Binding("f1", "help", "Help", id="app.help"),
     Binding("question_mark", "help", "Help", show=False, id="app.help_mark"),
+    Binding("f2", "bookings", "Bookings", id="app.bookings"),
 ]
 # The kiosk's way out for staff: not shown in the footer or the customers' help screen.
 KIOSK_EXIT = Binding("ctrl+x", "staff_exit", "Staff exit", show=False, priority=True)
@@ -46,6 +47,7 @@ SEATS = [
     Binding("b", "best_available", "Best seats", id="seats.best"),
     Binding("p", "proceed", "Hold & pay", id="seats.proceed"),
     Binding("r", "release", "Release", id="seats.release"),
+    Binding("w", "waitlist", "Waiting list", id="seats.waitlist"),
     Binding("c", "clear", "Clear", id="seats.clear"),
     Binding("a", "accessible", "Accessible", id="seats.accessible"),
 ]
@@ -53,11 +55,23 @@ SEATS = [
 CHECKOUT = [
     Binding("escape", "back", "Back to seats", id="checkout.back"),
     Binding("f10", "pay", "Pay", id="checkout.pay"),
+    Binding("f6", "no_snacks", "No snacks", show=False, id="checkout.no_snacks"),
 ]
 
 TICKET = [
     Binding("escape", "done", "Done", id="ticket.done"),
     Binding("s", "save", "Save / print", id="ticket.save"),
+]
+
+BOOKINGS = [
+    BACK,
+    Binding("slash", "focus_lookup", "Find", id="bookings.find"),
+    Binding("x", "cancel_booking", "Cancel seats", id="bookings.cancel"),
+]
+
+REFUND_QUOTE = [
+    Binding("escape,n", "keep", "Keep booking", id="refund.keep"),
+    Binding("y", "confirm", "Cancel and refund", id="refund.confirm"),
 ]
 
 HELP = [Binding("escape,f1,q", "close", "Close")]
@@ -71,4 +85,5 @@ HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Seats", [*SeatMap.BINDINGS, *SEATS]),
     ("Checkout", CHECKOUT),
     ("Ticket", TICKET),
+    ("Bookings (staff)", [*BOOKINGS, *REFUND_QUOTE]),
 ]

@@ -1,5 +1,5 @@
-"""The clerks' command palette (ctrl+p): jump straight to a movie or to one of today's shows
-in the city being sold for."""
+"""The clerks' command palette (ctrl+p): jump straight to a movie, to one of today's shows
+in the city being sold for, or to a booking by whatever was typed (code, phone or e-mail)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from bmscli.tui.format import local_time
 from bmscli.tui.screens.movie import MovieScreen
 from bmscli.tui.screens.seats import SeatScreen
 from server.contracts.api import MovieOut, ShowOut
+
+# Offered below any movie or show the query matches well, above weak matches.
+LOOKUP_SCORE = 0.5
+MIN_LOOKUP = 3
 
 if TYPE_CHECKING:
     from bmscli.tui.app import BoxOfficeApp
@@ -39,10 +43,25 @@ class BoxOfficeCommands(Provider):
         ]
 
     async def discover(self) -> Hits:
+        office = cast("BoxOfficeApp", self.app)
+        if office.looks_up_bookings:
+            yield DiscoveryHit(
+                "Bookings", office.action_bookings, help="Find a booking by code, phone or e-mail"
+            )
         for text, help_text, target in self._commands[:20]:
             yield DiscoveryHit(text, partial(self._open, target), help=help_text)
 
     async def search(self, query: str) -> Hits:
+        office = cast("BoxOfficeApp", self.app)
+        if office.looks_up_bookings and len(query.strip()) >= MIN_LOOKUP:
+            text = f"Booking: {query.strip()}"
+            yield Hit(
+                LOOKUP_SCORE,
+                text,
+                partial(office.action_bookings, query.strip()),
+                text,
+                "Find the booking by this code, phone or e-mail",
+            )
         matcher = self.matcher(query)
         for text, help_text, target in self._commands:
             score = matcher.match(text)

@@ -28,6 +28,17 @@ class TheaterDetailOut(TheaterOut, kw_only=True):
     screens: list[ScreenOut] = []
 
 
+class SnackItemOut(msgspec.Struct, kw_only=True):
+    """One item of a theater's snack menu; the price includes its tax. Order it by
+    ``item_id`` in a quote or booking (``snacks: [{item_id, quantity}]``)."""
+
+    item_id: UUID
+    name: str
+    category: str
+    price_minor: int
+    currency: str
+
+
 class MovieSuggestion(msgspec.Struct, kw_only=True):
     """One search-as-you-type hit: just enough to show and pick."""
 

@@ -167,6 +167,25 @@ class BookingOut(msgspec.Struct, kw_only=True):
     confirmed_at: datetime | None = None
 
 
+class BookingSummary(msgspec.Struct, kw_only=True):
+    """One line of a staff lookup (``GET /api/v1/bookings?code=|phone=|email=``): enough to
+    recognise the booking at the counter; ``GET /api/v1/bookings/{code}`` has the rest."""
+
+    code: str
+    status: str
+    show_id: UUID
+    movie_title: str
+    theater_name: str
+    starts_at: datetime
+    # The seats still booked (every seat, once the whole booking is cancelled).
+    seats: list[str]
+    currency: str
+    total_minor: int
+    refunded_minor: int
+    contact_email: str | None = None
+    contact_phone: str | None = None
+
+
 class CheckinRequest(msgspec.Struct, kw_only=True):
     payload: str
     # Where the scan happened, e.g. "Screen 2 door"; shown to whoever scans the ticket again.

@@ -11,6 +11,10 @@ class Role(StrEnum):
     PLATFORM_ADMIN = "platform_admin"
 
 
+# Who may look bookings up by code, phone or e-mail (``GET /api/v1/bookings``).
+BOOKING_LOOKUP_ROLES = frozenset({Role.CLERK, Role.THEATER_ADMIN, Role.PLATFORM_ADMIN})
+
+
 class SeatStatus(StrEnum):
     AVAILABLE = "AVAILABLE"
     BLOCKED = "BLOCKED"

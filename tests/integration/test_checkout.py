@@ -469,3 +469,30 @@ async def test_the_last_coupon_use_goes_to_one_buyer_only(
     assert await count(engine, "SELECT count(*) FROM coupon_redemptions") == 1
     assert await count(engine, "SELECT count(*) FROM bookings WHERE status = 'CONFIRMED'") == 1
     assert await count(engine, "SELECT count(*) FROM payments WHERE status = 'REFUNDED'") == 3
+
+
+async def test_the_snack_menu_lists_what_is_on_sale_and_a_quote_takes_it(
+    client, session, world, buyer
+) -> None:
+    _, headers = buyer
+    popcorn = await add_snack(session, world, "Popcorn", 18050)
+    gone = await add_snack(session, world, "Nachos", 15000)
+    gone.available = False
+    await session.commit()
+
+    menu = await client.get(f"/api/v1/theaters/{world.theater_id}/snacks")
+    assert menu.status_code == 200, menu.text
+    assert [(item["name"], item["price_minor"], item["currency"]) for item in menu.json()] == [
+        ("Popcorn", 18050, "INR")
+    ]
+    hold_id = await hold_seats(client, headers, world, "F7")
+    item_id = menu.json()[0]["item_id"]
+    snacks = [{"item_id": item_id, "quantity": 2}]
+    quote = await client.post(
+        f"/api/v1/holds/{hold_id}/quote", json={"snacks": snacks}, headers=headers
+    )
+    assert quote.json()["amounts"]["snacks_minor"] == 2 * popcorn.price_minor
+
+    missing = await client.get(f"/api/v1/theaters/{uuid.uuid4()}/snacks")
+    assert missing.status_code == 404
+    assert "GET /api/v1/theaters lists them" in missing.json()["detail"]

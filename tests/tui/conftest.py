@@ -1,23 +1,43 @@
 """Seat maps built from the shipped layouts, and a small app hosting SeatMap and Legend.
 
-No server is needed: the TUI widgets take contract Structs, so the tests build those from
-layout files with fixed ids and statuses.
+No server is needed for those: the TUI widgets take contract Structs, so the tests build them
+from layout files with fixed ids and statuses. The flows that do need one get ``demo``: a real
+``bms serve`` on the demo data, one per test module.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from typing import TypeVar
 
+import pytest
 from textual import on
 from textual.app import App, ComposeResult
 from textual.message import Message
 
+from bmscli.client import ApiClient
 from bmscli.tui.messages import CursorMoved, SeatTakenByOther, SelectionChanged, SelectionRefused
 from bmscli.tui.widgets import Legend, SeatMap
 from server.contracts.api import SeatMapOut, SeatOut
 from server.contracts.enums import SeatStatus
 from server.layouts import SHIPPED_LAYOUTS_DIR, load_layout
+from tests.conftest import Backend, ServerProcess
+from tests.tui.demo_server import start_demo_server
+
+
+@pytest.fixture(scope="module")
+def demo(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = start_demo_server(backend, tmp_path_factory.mktemp("tui-demo"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def api(demo: ServerProcess) -> AsyncIterator[ApiClient]:
+    async with ApiClient(demo.url) as client:
+        yield client
+
 
 SHOW_ID = uuid.UUID("5eed0000-0000-4000-8000-000000000001")
 M = TypeVar("M", bound=Message)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -34,26 +33,14 @@ from bmscli.tui.widgets.banner import ConnectionBanner
 from bmscli.tui.widgets.countdown import Countdown
 from bmscli.tui.widgets.movie_list import MovieList
 from bmscli.tui.widgets.seat_map import SeatMap
+from bmscli.tui.widgets.show_list import ShowList
 from server.contracts.api import ShowOut
 from server.contracts.enums import SeatStatus
 from tests.conftest import ROOT, Backend, ServerProcess, free_port, server_env, wait_ready
-from tests.tui.demo_server import SERVER_ENV, start_demo_server
+from tests.tui.demo_server import SERVER_ENV
 
 SIZE = (80, 24)  # the smallest terminal the box office promises to work in
 POWAI = "Lakeside Multiplex Powai"  # clerk@demo.bms and kiosk@demo.bms sell here
-
-
-@pytest.fixture(scope="module")
-def demo(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = start_demo_server(backend, tmp_path_factory.mktemp("tui-demo"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def api(demo: ServerProcess) -> AsyncIterator[ApiClient]:
-    async with ApiClient(demo.url) as client:
-        yield client
 
 
 async def until(pilot: Pilot[None], condition: Callable[[], object], seconds: float = 15) -> None:
@@ -78,13 +65,17 @@ async def powai_shows_tomorrow(api: ApiClient) -> list[ShowOut]:
 
 
 async def sign_in_as_clerk(pilot: Pilot[None]) -> BrowseScreen:
+    return await sign_in_as(pilot, "clerk@demo.bms")
+
+
+async def sign_in_as(pilot: Pilot[None], email: str) -> BrowseScreen:
+    """Pick a demo account at login and wait for the movies."""
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, LoginScreen))
     demo_list = app.screen.query_one("#demo-list", OptionList)
     await until(pilot, lambda: demo_list.option_count > 0)
-    clerk = demo_list.get_option_index("clerk@demo.bms")
     demo_list.focus()
-    demo_list.highlighted = clerk
+    demo_list.highlighted = demo_list.get_option_index(email)
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
     screen = app.screen
@@ -105,6 +96,17 @@ async def open_seats(pilot: Pilot[None], show: ShowOut) -> SeatScreen:
     assert isinstance(screen, SeatScreen)
     await until(pilot, lambda: screen.seatmap is not None)
     return screen
+
+
+async def at_checkout(pilot: Pilot[None], show: ShowOut) -> CheckoutScreen:
+    """One seat of the show held, and its price on the checkout screen."""
+    await open_seats(pilot, show)
+    await pilot.press("space", "p")
+    await until(pilot, lambda: isinstance(pilot.app.screen, CheckoutScreen))
+    checkout = pilot.app.screen
+    assert isinstance(checkout, CheckoutScreen)
+    await until(pilot, lambda: checkout.quote is not None)
+    return checkout
 
 
 def text_of(widget: Widget) -> str:
@@ -203,6 +205,35 @@ async def test_movie_details_then_showtimes_by_theater_with_occupancy(
         assert app.screen.show.show_id == show.show_id  # type: ignore[attr-defined]
 
 
+async def test_with_a_location_showtimes_list_the_nearest_theaters_first(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    bandra = (19.0656, 72.8228)
+    shows = await api.shows(city="Mumbai", date=tomorrow_in_mumbai())
+    theaters_of: dict[object, set[str]] = {}
+    for show in shows:
+        theaters_of.setdefault(show.movie_id, set()).add(show.theater_name)
+    movie_id = max(theaters_of, key=lambda movie: len(theaters_of[movie]))
+    assert len(theaters_of[movie_id]) > 1
+    nearest_first = [
+        t.theater_id
+        for t in await api.theaters("Mumbai", *bandra)
+        if t.name in theaters_of[movie_id]
+    ]
+    movie = await api.movie(movie_id)  # type: ignore[arg-type]
+
+    app = BoxOfficeApp(demo.url, city="Mumbai", location=bandra)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_as(pilot, "alice@demo.bms")  # a customer: every theater's shows
+        await app.push_screen(ShowtimesScreen(movie, day=tomorrow_in_mumbai()))
+        showtimes = app.screen
+        assert isinstance(showtimes, ShowtimesScreen)
+        await until(pilot, lambda: bool(showtimes.shows))
+        order = list(dict.fromkeys(show.theater_id for show in showtimes.shows or []))
+        assert order == nearest_first
+        assert "Bandra Bay Cinemas  0.0 km" in text_of(showtimes.query_one(ShowList))
+
+
 async def test_best_available_hold_with_countdown_then_back_releases(
     demo: ServerProcess, api: ApiClient
 ) -> None:
@@ -297,12 +328,7 @@ async def test_checkout_declined_card_then_cash_with_change_gives_the_ticket(
     app = BoxOfficeApp(demo.url)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in_as_clerk(pilot)
-        await open_seats(pilot, show)
-        await pilot.press("space", "p")
-        await until(pilot, lambda: isinstance(app.screen, CheckoutScreen))
-        checkout = app.screen
-        assert isinstance(checkout, CheckoutScreen)
-        await until(pilot, lambda: checkout.quote is not None)
+        checkout = await at_checkout(pilot, show)
         assert checkout.quote is not None
         total = checkout.quote.amounts.total_minor
 

@@ -8,23 +8,36 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
+import msgspec
 from textual.screen import Screen
 
 from bmscli.tui import bindings
 from bmscli.tui.app import BoxOfficeApp
 from bmscli.tui.kiosk import KioskApp
+from bmscli.tui.screens.bookings import BookingsScreen
 from bmscli.tui.screens.browse import BrowseScreen
-from bmscli.tui.screens.checkout import CheckoutScreen
+from bmscli.tui.screens.checkout import SPLIT_CASH, CheckoutScreen
 from bmscli.tui.screens.help import HelpScreen
 from bmscli.tui.screens.kiosk import WelcomeScreen
 from bmscli.tui.screens.login import LoginScreen
 from bmscli.tui.screens.movie import MovieScreen
+from bmscli.tui.screens.refund_quote import RefundQuoteScreen
 from bmscli.tui.screens.seats import SeatScreen
 from bmscli.tui.screens.showtimes import ShowtimesScreen
 from bmscli.tui.screens.ticket import TicketScreen
 from server.contracts.api import CityOut, HoldOut, MovieOut, ShowOut, TheaterOut, TokenOut
+from server.contracts.cancellation import RefundOut, RefundQuote, SeatRefundLine
 from server.contracts.catalog import DemoAccount, MetaOut, ReviewOut
-from server.contracts.checkout import Amounts, BookedSeat, BookingOut, QuoteOut, SeatLine
+from server.contracts.checkout import (
+    Amounts,
+    BookedSeat,
+    BookingOut,
+    BookingSummary,
+    PaymentOut,
+    QuoteOut,
+    SeatLine,
+    SnackLine,
+)
 from server.contracts.enums import SeatStatus
 from server.domain.tickets.qr import terminal_art
 from tests.tui.conftest import SHOW_ID, seat_id, seatmap_from_layout
@@ -316,3 +329,141 @@ def test_kiosk_welcome(snap_compare) -> None:
 def test_kiosk_seats_high_contrast(snap_compare) -> None:
     app = StillKiosk(lambda: SeatScreen(SEATS_SHOW, seatmap=SEATMAP, hold=held("F7"), live=False))
     assert snap_compare(app, terminal_size=LARGE)
+
+
+# -- the clerks' bookings desk ------------------------------------------------------------------
+
+FOUND = BookingOut(
+    **{
+        **msgspec.structs.asdict(BOOKING),
+        "status": "PARTIALLY_CANCELLED",
+        "seats": [
+            BookedSeat(
+                seat_id=seat_id("standard-150", "F7"), label="F7", type="regular", price_minor=25000
+            ),
+            BookedSeat(
+                seat_id=seat_id("standard-150", "F8"),
+                label="F8",
+                type="regular",
+                price_minor=25000,
+                status="CANCELLED",
+            ),
+        ],
+        "amounts": msgspec.structs.replace(QUOTE.amounts, refunded_minor=24500),
+        "payments": [
+            PaymentOut(
+                payment_id=uid("pay"),
+                method="card",
+                amount_minor=56080,
+                status="PARTIALLY_REFUNDED",
+                card_brand="visa",
+                card_last4="4242",
+            )
+        ],
+        "contact_phone": "+91 98200 12345",
+        "contact_email": "asha@example.in",
+    }
+)
+REFUNDS = [
+    RefundOut(
+        refund_id=uid("refund"),
+        amount_minor=24500,
+        destination="original",
+        status="SUCCEEDED",
+        reason="customer",
+        created_at=NOW,
+        method="card",
+    )
+]
+SUMMARIES = [
+    BookingSummary(
+        code=FOUND.code,
+        status=FOUND.status,
+        show_id=SHOW_ID,
+        movie_title=FOUND.movie_title,
+        theater_name=POWAI.name,
+        starts_at=FOUND.starts_at,
+        seats=["F7"],
+        currency="INR",
+        total_minor=56080,
+        refunded_minor=24500,
+        contact_phone=FOUND.contact_phone,
+    ),
+    BookingSummary(
+        code="P3W8NZ2A",
+        status="CANCELLED",
+        show_id=uid("old"),
+        movie_title=MOVIES[1].title,
+        theater_name=POWAI.name,
+        starts_at=NOW - timedelta(days=3),
+        seats=["D4", "D5"],
+        currency="INR",
+        total_minor=66080,
+        refunded_minor=66080,
+        contact_phone=FOUND.contact_phone,
+    ),
+]
+REFUND_QUOTE = RefundQuote(
+    code=FOUND.code,
+    currency="INR",
+    show_starts_at=FOUND.starts_at,
+    minutes_before_show=1440,
+    refund_percent=75,
+    tier="75 % back: more than 4 hours before the show; the convenience fee is kept.",
+    seats=[
+        SeatRefundLine(
+            seat_id=seat_id("standard-150", "F7"),
+            label="F7",
+            type="regular",
+            price_minor=25000,
+            refund_percent=75,
+            discount_share_minor=5000,
+            fee_kept_minor=3000,
+            refund_minor=17700,
+        )
+    ],
+    snacks_refund_minor=0,
+    fee_kept_minor=3000,
+    refund_value_minor=17700,
+    loyalty_points_returned=0,
+    loyalty_points_reversed=0,
+    shortfall_deducted_minor=0,
+    refund_minor=17700,
+    refund_to="original",
+    whole_booking=True,
+    rounding="Half up to the paisa.",
+)
+
+
+def bookings_desk() -> BookingsScreen:
+    return BookingsScreen("98200 12345", found=SUMMARIES, booking=FOUND, refunds=REFUNDS)
+
+
+def test_bookings_desk_found_by_phone(snap_compare) -> None:
+    assert snap_compare(StillApp(bookings_desk), terminal_size=LARGE)
+
+
+def test_refund_quote_before_cancelling(snap_compare) -> None:
+    async def quote_over_the_desk(pilot) -> None:
+        await pilot.app.push_screen(RefundQuoteScreen(REFUND_QUOTE))
+
+    app = StillApp(bookings_desk)
+    assert snap_compare(app, run_before=quote_over_the_desk, terminal_size=LARGE)
+
+
+def test_checkout_snacks_and_a_split_of_cash_and_card(snap_compare) -> None:
+    popcorn = SnackLine(
+        item_id=uid("popcorn"),
+        name="Salted popcorn (regular)",
+        quantity=2,
+        unit_price_minor=24000,
+        amount_minor=48000,
+    )
+    amounts = msgspec.structs.replace(QUOTE.amounts, snacks_minor=48000, total_minor=104080)
+    quote = msgspec.structs.replace(QUOTE, snacks=[popcorn], amounts=amounts)
+
+    async def split(pilot) -> None:
+        pilot.app.screen.query_one("#method").value = SPLIT_CASH
+
+    app = StillApp(lambda: CheckoutScreen(SEATS_SHOW, held("F7", "F8"), quote))
+    assert snap_compare(app, run_before=split, terminal_size=LARGE)

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import textual.constants
+from rich.color import Color, ColorSystem
+from rich.segment import Segments
+from rich.style import Style
+from rich.text import Text
 from textual.geometry import Offset
 from textual.pilot import Pilot
 
 from bmscli.tui.messages import CursorMoved, SeatTakenByOther, SelectionChanged, SelectionRefused
 from bmscli.tui.money import format_money
 from bmscli.tui.widgets import Legend, SeatMap
+from bmscli.tui.widgets.seat_map import SELECTED, STATUS_LOOKS, TYPE_LOOKS
 from server.contracts.api import SeatChange, SeatEvent
 from server.contracts.enums import SeatStatus
 from tests.tui.conftest import SHOW_ID, SeatMapApp, seat_id, seatmap_from_layout
@@ -292,6 +298,61 @@ def test_format_money() -> None:
     assert format_money(-505, "USD") == "-$5.05"
     assert format_money(1500, "JPY") == "¥1,500"
     assert format_money(1005, "CHF") == "CHF 10.05"
+
+
+# -- 256 colours: what a terminal without true colour gets --------------------------------------
+
+
+async def drawn_in_256_colours(layout: str, statuses: dict[str, str]) -> dict[str, set[tuple]]:
+    """Draw the map as the app writes it to a 256-colour terminal and read the escapes back:
+    each glyph with the (foreground, background) colour numbers it was drawn in."""
+    app = SeatMapApp(seatmap_from_layout(layout, statuses))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("space")  # one seat chosen
+        seat_map = app.query_one(SeatMap)
+        seat_map.blur()  # the cursor cell is drawn reversed while focused
+        await pilot.pause()
+        console = app.console
+        assert console.color_system == "256"
+        with console.capture() as capture:
+            for strip in seat_map.render_lines(seat_map.region.reset_offset):
+                console.print(Segments(strip), end="\n")
+    escapes = capture.get()
+    assert "38;2;" not in escapes and "48;2;" not in escapes  # no true-colour escapes at all
+    drawn: dict[str, set[tuple]] = {}
+    for segment in Text.from_ansi(escapes).render(console):
+        style = segment.style or Style()
+        colours = (
+            style.color.number if style.color else None,
+            style.bgcolor.number if style.bgcolor else None,
+        )
+        for char in segment.text.strip(" []"):
+            drawn.setdefault(char, set()).add(colours)
+    return drawn
+
+
+async def test_every_seat_look_keeps_its_own_colour_in_a_256_colour_terminal(
+    monkeypatch,
+) -> None:
+    """Textual maps the stylesheet's true colours to the nearest of 256 when COLORTERM says
+    no more; two looks landing on one colour (or on the map's background) would leave only
+    the glyph to tell them apart."""
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "256")
+    statuses = {"A5": SeatStatus.BOOKED, "C9": SeatStatus.BLOCKED, "E2": SeatStatus.UNAVAILABLE}
+    drawn: dict[str, set[tuple]] = {}
+    for layout in (STANDARD, "couples-date-night", "recliner-lounge-40"):
+        for glyph, colours in (await drawn_in_256_colours(layout, statuses)).items():
+            drawn.setdefault(glyph, set()).update(colours)
+
+    looks = [*TYPE_LOOKS.values(), SELECTED, *STATUS_LOOKS.values()]
+    colour_of = {}
+    for look in looks:
+        assert look.glyph in drawn, f"{look.meaning} ({look.glyph}) was not drawn"
+        (colour_of[look.meaning],) = drawn[look.glyph]  # one colour per look
+    assert len(set(colour_of.values())) == len(looks), colour_of
+    background = Color.parse("#10141b").downgrade(ColorSystem.EIGHT_BIT).number
+    for meaning, (foreground, cell) in colour_of.items():
+        assert foreground != (background if cell is None else cell), f"{meaning} is invisible"
 
 
 # -- snapshots: pytest --snapshot-update to accept a deliberate change, then look at it ---------

@@ -1,4 +1,5 @@
-"""CheckoutScreen: the price of a hold, a coupon, the payment method, and paying.
+"""CheckoutScreen: the price of a hold, a coupon, snacks from the theater's menu, loyalty
+points, the payment method (or a split: part cash or wallet, the rest by card), and paying.
 
 Pushed over the SeatScreen once seats are held; the hold's countdown runs here too. A
 declined payment leaves the hold in place to try another way; a hold that is gone sends the
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal, InvalidOperation
+from uuid import UUID
 
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Select, Static
 
 from bmscli.client import ApiError, ServerUnreachable
@@ -31,21 +33,31 @@ from server.contracts.checkout import (
     PaymentPart,
     QuoteOut,
     QuoteRequest,
+    SnackChoice,
 )
 from server.contracts.enums import PaymentMethod, Role
 
+SPLIT_CASH = "cash+card"
+SPLIT_WALLET = "wallet+card"
 METHODS = {
     PaymentMethod.CARD.value: "Card",
     PaymentMethod.UPI.value: "UPI",
     PaymentMethod.WALLET.value: "Wallet",
     PaymentMethod.CASH.value: "Cash",
+    SPLIT_CASH: "Cash + card",
+    SPLIT_WALLET: "Wallet + card",
 }
+CASH_ONLY = frozenset({PaymentMethod.CASH.value, SPLIT_CASH})  # at the counter
+# A split pays a typed part this way and the rest by card.
+SPLITS = {SPLIT_CASH: PaymentMethod.CASH.value, SPLIT_WALLET: PaymentMethod.WALLET.value}
 # Which inputs each method needs; the others are hidden.
 FIELDS = {
     PaymentMethod.CARD.value: ("card-number", "card-details"),
     PaymentMethod.UPI.value: ("upi-id",),
     PaymentMethod.WALLET.value: (),
     PaymentMethod.CASH.value: ("tendered",),
+    SPLIT_CASH: ("part-amount", "tendered", "card-number", "card-details"),
+    SPLIT_WALLET: ("part-amount", "card-number", "card-details"),
 }
 ALL_FIELDS = tuple({name for names in FIELDS.values() for name in names})
 HOLD_GONE = 409
@@ -61,6 +73,7 @@ class CheckoutScreen(BoxOfficeScreen):
         self.hold = hold
         self.quote = quote
         self._payment_key = str(uuid.uuid4())
+        self.snacks: dict[UUID, int] = {}  # menu item -> quantity
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="checkout-top"):
@@ -70,40 +83,65 @@ class CheckoutScreen(BoxOfficeScreen):
             price = VerticalScroll(Static(id="price"), id="price-box")
             price.border_title = "Price"
             yield price
-            with Vertical(id="payment"):
+            with VerticalScroll(id="payment"):
                 with Horizontal(classes="row"):
                     yield Input(placeholder="Coupon code", id="coupon")
                     yield Button("Apply", id="apply", compact=not self.office.LARGE_CONTROLS)
+                yield Select[UUID]([], prompt="Add a snack (f6: none)", id="snack")
+                yield Input(placeholder="Loyalty points to use", id="points", restrict=r"[0-9]*")
                 yield Select(self._methods(), allow_blank=False, id="method")
+                yield Input(id="part-amount", restrict=r"[0-9.]*")
+                yield Input(placeholder="Cash received", id="tendered", restrict=r"[0-9.]*")
                 yield Input(placeholder="Card number", id="card-number", max_length=23)
                 with Horizontal(classes="row", id="card-details"):
                     yield Input(placeholder="MM/YY", id="card-expiry", max_length=5)
                     yield Input(placeholder="CVV", id="card-cvv", password=True, max_length=4)
                 yield Input(placeholder="name@bank", id="upi-id")
-                yield Input(placeholder="Cash received", id="tendered", restrict=r"[0-9.]*")
                 yield Button("Pay", variant="success", id="pay")
 
     def _methods(self) -> list[tuple[str, str]]:
         clerk = self.office.user is not None and self.office.user.role == Role.CLERK
-        chosen = [m for m in METHODS if m != PaymentMethod.CASH or clerk]
+        chosen = [m for m in METHODS if m not in CASH_ONLY or clerk]
         if clerk:  # cash first at the counter
-            chosen.sort(key=lambda method: method != PaymentMethod.CASH)
+            chosen.sort(key=lambda method: method not in CASH_ONLY)
         return [(METHODS[method], method) for method in chosen]
 
     def on_mount(self) -> None:
         self._show_fields()
         self._focus_first_field()
+        self.query_one("#points").display = False  # until the buyer is known to have some
+        self.query_one("#snack").display = False  # until the menu has something
         if self.quote is None:
             self.reload()
+            self.load_extras()
         else:
             self.show_quote(self.quote)
 
     # -- the price ------------------------------------------------------------------------
 
+    @work(exclusive=True, group="extras")
+    async def load_extras(self) -> None:
+        """The theater's snack menu, and the buyer's loyalty points when they have any."""
+        office = self.office
+        menu = await office.request(office.api.snack_menu(self.show.theater_id))
+        if menu:
+            self.query_one("#snack", Select).set_options(
+                (f"{item.name}  {format_money(item.price_minor, item.currency)}", item.item_id)
+                for item in menu
+            )
+            self.query_one("#snack").display = True
+        me = await office.request(office.api.me())
+        if me is not None and me.loyalty_points > 0:
+            points = self.query_one("#points", Input)
+            points.placeholder = f"Points to use ({me.loyalty_points} to spend)"
+            points.display = True
+
     @work(exclusive=True, group="quote")
     async def reload(self) -> None:
         coupon = self.query_one("#coupon", Input).value.strip() or None
-        request = QuoteRequest(coupon_code=coupon)
+        points = int(self.query_one("#points", Input).value or 0)
+        snacks = [SnackChoice(item_id=item, quantity=n) for item, n in self.snacks.items()]
+        request = QuoteRequest(coupon_code=coupon, loyalty_points=points, snacks=snacks)
         quote = await self.office.request(self.office.api.quote(self.hold.hold_id, request))
         if quote is not None:
             self.show_quote(quote)
@@ -116,14 +154,31 @@ class CheckoutScreen(BoxOfficeScreen):
 
     @on(Button.Pressed, "#apply")
     @on(Input.Submitted, "#coupon")
+    @on(Input.Submitted, "#points")
     def apply_coupon(self) -> None:
         self.reload()
 
+    @on(Select.Changed, "#snack")
+    def add_snack(self, event: Select.Changed) -> None:
+        if isinstance(event.value, UUID):
+            self.snacks[event.value] = self.snacks.get(event.value, 0) + 1
+            event.select.clear()  # ready to add another
+            self.reload()
+
+    def action_no_snacks(self) -> None:
+        if self.snacks:
+            self.snacks.clear()
+            self.reload()
+
     @on(Select.Changed, "#method")
     def _show_fields(self) -> None:
-        wanted = FIELDS[str(self.query_one("#method", Select).value)]
+        method = str(self.query_one("#method", Select).value)
+        wanted = FIELDS[method]
         for name in ALL_FIELDS:
             self.query_one(f"#{name}").display = name in wanted
+        if method in SPLITS:
+            part = self.query_one("#part-amount", Input)
+            part.placeholder = f"{METHODS[SPLITS[method]]} part (card pays the rest)"
 
     def _focus_first_field(self) -> None:
         fields = FIELDS[str(self.query_one("#method", Select).value)]
@@ -140,14 +195,32 @@ class CheckoutScreen(BoxOfficeScreen):
             self.notify("Wait for the price first.", severity="warning")
             return
         try:
-            part = self._payment_part(self.quote)
+            parts = self._payment_parts(self.quote)
         except ValueError as exc:
             self.notify(str(exc), severity="error")
             return
-        self.pay(part)
+        self.pay(parts)
 
-    def _payment_part(self, quote: QuoteOut) -> PaymentPart:
+    def _payment_parts(self, quote: QuoteOut) -> list[PaymentPart]:
         method = str(self.query_one("#method", Select).value)
+        if method not in SPLITS:
+            return [self._payment_part(method, quote)]
+        first = SPLITS[method]
+        total, currency = quote.amounts.total_minor, quote.amounts.currency
+        amount = _minor(self._value("part-amount", f"the {first} part"), currency)
+        if not 0 < amount < total:
+            raise ValueError(
+                f"The {first} part must be more than nothing and less than the total, "
+                f"{format_money(total, currency)}; the card pays the rest."
+            )
+        part = self._payment_part(first, quote)
+        part.amount_minor = amount
+        card = PaymentPart(
+            method=PaymentMethod.CARD, amount_minor=total - amount, card=self._card()
+        )
+        return [part, card]
+
+    def _payment_part(self, method: str, quote: QuoteOut) -> PaymentPart:
         if method == PaymentMethod.CARD:
             return PaymentPart(method=method, card=self._card())
         if method == PaymentMethod.UPI:
@@ -172,11 +245,19 @@ class CheckoutScreen(BoxOfficeScreen):
         return value
 
     @work(exclusive=True, group="pay")
-    async def pay(self, part: PaymentPart) -> None:
+    async def pay(self, parts: list[PaymentPart]) -> None:
         office = self.office
-        assert self.quote is not None
+        quote = self.quote
+        assert quote is not None
+        snacks = [
+            SnackChoice(item_id=line.item_id, quantity=line.quantity) for line in quote.snacks
+        ]
         request = BookingRequest(
-            hold_id=self.hold.hold_id, coupon_code=self.quote.coupon_code, payments=[part]
+            hold_id=self.hold.hold_id,
+            coupon_code=quote.coupon_code,
+            loyalty_points=quote.loyalty_points_used,
+            snacks=snacks,
+            payments=parts,
         )
         pay_button = self.query_one("#pay", Button)
         pay_button.loading = True
@@ -244,5 +325,7 @@ def _breakdown(quote: QuoteOut) -> Table:
         )
     if amounts.loyalty_minor:
         table.add_row("Loyalty points", f"−{money(amounts.loyalty_minor)}")
+    if quote.loyalty_points_earned:
+        table.add_row(Text(f"Earns {quote.loyalty_points_earned} points", style="dim"), "")
     table.add_row(Text("Total", style="bold"), Text(money(amounts.total_minor), style="bold"))
     return table

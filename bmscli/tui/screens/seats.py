@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from uuid import UUID
 
 from rich.text import Text
@@ -35,6 +36,7 @@ from server.contracts.api import HoldOut, SeatMapOut, ShowOut
 
 DEFAULT_PARTY = "2"
 CHOOSE_HINT = "Choose seats: arrows and space, or b for the best"
+SOLD_OUT_HINT = Text("Sold out: press w to join the waiting list", style="bold")
 CHOOSING_ACTIONS = frozenset({"best_available", "clear", "accessible"})
 HELD_ACTIONS = frozenset({"release"})
 
@@ -119,6 +121,13 @@ class SeatScreen(BoxOfficeScreen):
         self.seatmap = seatmap
         self.seat_map.load(seatmap)
         self.legend.load(seatmap)
+        if self.sold_out and not self.seat_map.selected_ids:
+            self.selection_info.update(SOLD_OUT_HINT)
+        self.refresh_bindings()
+
+    @property
+    def sold_out(self) -> bool:
+        return self.seatmap is not None and self.seat_map.free_count == 0
 
     # -- choosing -------------------------------------------------------------------------
 
@@ -127,7 +136,7 @@ class SeatScreen(BoxOfficeScreen):
         self._hold_key = str(uuid.uuid4())  # a new choice is a new hold, not a retry
         info = self.selection_info
         if not event.seat_ids:
-            info.update(CHOOSE_HINT)
+            info.update(SOLD_OUT_HINT if self.sold_out else CHOOSE_HINT)
         else:
             labels = " ".join(self.seat_map.seat(i).label for i in event.seat_ids)
             count = len(event.seat_ids)
@@ -159,16 +168,18 @@ class SeatScreen(BoxOfficeScreen):
     def seat_refused(self, event: SelectionRefused) -> None:
         self.notify(event.reason, severity="warning")
 
+    def _ask_party(self, question: str, then: Callable[[int], object]) -> None:
+        """Ask how many seats; a positive answer goes to ``then``."""
+
+        def answered(answer: str | None) -> None:
+            if answer and int(answer) > 0:
+                then(int(answer))
+
+        self.app.push_screen(Prompt(question, value=DEFAULT_PARTY, max_length=2), answered)
+
     @on(Button.Pressed, "#best")
     def action_best_available(self) -> None:
-        self.app.push_screen(
-            Prompt("How many seats together?", value=DEFAULT_PARTY, max_length=2),
-            self._best_for,
-        )
-
-    def _best_for(self, answer: str | None) -> None:
-        if answer and int(answer) > 0:
-            self.find_best(int(answer))
+        self._ask_party("How many seats together?", self.find_best)
 
     @work(exclusive=True, group="best")
     async def find_best(self, count: int) -> None:
@@ -196,6 +207,27 @@ class SeatScreen(BoxOfficeScreen):
             self.notify("Accessible seating: wheelchair spaces and companion seats can be chosen.")
         else:
             self.notify("Wheelchair spaces and companion seats are kept for guests who need them.")
+
+    # -- the waiting list -----------------------------------------------------------------
+
+    def action_waitlist(self) -> None:
+        self._ask_party("Sold out. How many seats to wait for?", self.join_waitlist)
+
+    @work(exclusive=True, group="waitlist")
+    async def join_waitlist(self, count: int) -> None:
+        office = self.office
+        entry = await office.request(office.api.join_waitlist(self.show.show_id, count))
+        if entry is None:
+            return
+        seats = f"{count} seat{'s' if count > 1 else ''}"
+        place = f"number {entry.position} in line" if entry.position else "in line"
+        self.selection_info.update(Text(f"Waiting list: {place} for {seats}", style="bold"))
+        self.notify(
+            f"On the waiting list, {place} for {seats}. When seats free up they are held "
+            "for the buyer, who is told to pay for them before the hold runs out.",
+            title="Waiting list",
+            timeout=12,
+        )
 
     # -- holding --------------------------------------------------------------------------
 
@@ -323,6 +355,8 @@ class SeatScreen(BoxOfficeScreen):
             return self.hold is not None
         if action in CHOOSING_ACTIONS:
             return self.hold is None
+        if action == "waitlist":
+            return self.hold is None and self.sold_out
         return True
 
     def _update_buttons(self) -> None:

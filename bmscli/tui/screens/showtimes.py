@@ -4,6 +4,7 @@ each show is."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from uuid import UUID
 
 from rich.text import Text
 from textual import on, work
@@ -30,6 +31,8 @@ class ShowtimesScreen(BoxOfficeScreen):
         self.movie = movie
         self.day = day
         self.shows = shows
+        # Kilometres to each theater from the app's location, when it has one.
+        self.distances: dict[UUID, float] = {}
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="showtimes-title")
@@ -56,6 +59,12 @@ class ShowtimesScreen(BoxOfficeScreen):
     async def reload(self) -> None:
         office = self.office
         assert office.city is not None and self.day is not None
+        if office.location is not None and not self.distances:
+            lat, lon = office.location
+            nearby = await office.request(office.api.theaters(office.city.name, lat, lon))
+            self.distances = {
+                t.theater_id: t.distance_km for t in nearby or [] if t.distance_km is not None
+            }
         shows = await office.request(
             office.api.shows(city=office.city.name, date=self.day, movie_id=self.movie.movie_id)
         )
@@ -65,13 +74,16 @@ class ShowtimesScreen(BoxOfficeScreen):
     def show_shows(self, shows: list[ShowOut]) -> None:
         sells_at = self.office.sells_at
         shows = [s for s in shows if not sells_at or s.theater_id in sells_at]
-        shows.sort(key=lambda show: (show.theater_name, show.starts_at))
+        far = float("inf")  # theaters without a distance go last, by name
+        shows.sort(
+            key=lambda s: (self.distances.get(s.theater_id, far), s.theater_name, s.starts_at)
+        )
         self.shows = shows
         assert self.day is not None
         day = day_name(self.day, self.office.local_today())
         self.query_one("#showtimes-title", Static).update(_title(self.movie, day))
         timezone = self.office.city.timezone if self.office.city else "UTC"
-        self.query_one(ShowList).show(shows, timezone)
+        self.query_one(ShowList).show(shows, timezone, self.distances)
         self.query_one(ShowList).display = bool(shows)
         empty = self.query_one("#no-shows", Static)
         empty.display = not shows

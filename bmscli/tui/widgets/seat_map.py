@@ -161,6 +161,11 @@ class SeatMap(ScrollView):
     def seat_at_cursor(self) -> SeatOut | None:
         return None if self._cursor is None else self._seats[self._cursor]
 
+    @property
+    def free_count(self) -> int:
+        """Seats anyone could choose right now, as the live feed last reported them."""
+        return sum(seat.status == SeatStatus.AVAILABLE for seat in self._seats.values())
+
     def seat(self, seat_id: UUID) -> SeatOut:
         return self._seats[seat_id]
 

@@ -3,7 +3,9 @@ full it is; enter or a click picks one."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from itertools import groupby
+from uuid import UUID
 
 from rich.text import Text
 from textual.message import Message
@@ -18,7 +20,7 @@ BAR_WIDTH = 10
 
 
 class ShowList(OptionList):
-    """Call ``show`` with shows in theater-then-time order; posts ``Chosen``.
+    """Call ``show`` with shows grouped by theater, each in time order; posts ``Chosen``.
 
     Theater names are disabled options: the cursor skips them, and the stylesheet draws them
     as headings.
@@ -33,13 +35,21 @@ class ShowList(OptionList):
         super().__init__(id=id, classes=classes)
         self._shows: dict[str, ShowOut] = {}
 
-    def show(self, shows: list[ShowOut], timezone: str) -> None:
+    def show(
+        self, shows: list[ShowOut], timezone: str, distances: Mapping[UUID, float] | None = None
+    ) -> None:
+        """``distances``: kilometres to each theater, drawn beside its name."""
         self._shows = {str(show.show_id): show for show in shows}
         options: list[Option | None] = []
-        for theater, group in groupby(shows, key=lambda show: show.theater_name):
+        for (theater_id, theater), group in groupby(
+            shows, key=lambda show: (show.theater_id, show.theater_name)
+        ):
             if options:
                 options.append(None)
-            options.append(Option(Text(theater), disabled=True))
+            heading = Text(theater)
+            if distances and theater_id in distances:
+                heading.append(f"  {distances[theater_id]:.1f} km", style="dim")
+            options.append(Option(heading, disabled=True))
             options += [Option(_line(show, timezone), id=str(show.show_id)) for show in group]
         self.clear_options()
         self.add_options(options)

@@ -11,7 +11,13 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 
 from server.contracts.api import Problem
-from server.contracts.checkout import BookingOut, BookingRequest, QuoteOut, QuoteRequest
+from server.contracts.checkout import (
+    BookingOut,
+    BookingRequest,
+    BookingSummary,
+    QuoteOut,
+    QuoteRequest,
+)
 from server.domain.accounts.principal import Principal
 from server.domain.booking import services as booking
 from server.domain.deps import AppServices, Caller
@@ -79,6 +85,26 @@ class BookingController(Controller):
                 services, principal, data, attempt=attempt, client_address=address
             ),
         )
+
+    @get(
+        "/",
+        summary="Staff: find bookings of your theaters by code, phone or e-mail",
+        description="Give exactly one of code, phone (matched on its digits, with or without "
+        "the country code) or email (any case). Clerks and theater admins see their own "
+        "theaters' bookings, platform admins every theater's; customers and kiosks get 403. "
+        "At most 50, the latest show first. 422: none or several given, or not a code, "
+        "phone number or e-mail address.",
+        responses={403: ResponseSpec(Problem, description="Not box-office staff")},
+    )
+    async def lookup(
+        self,
+        principal: Caller,
+        services: AppServices,
+        code: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+    ) -> list[BookingSummary]:
+        return await booking.lookup(services, principal, code=code, phone=phone, email=email)
 
     @get("/{code:str}", summary="A booking: its owner, staff of its theater, or a platform admin")
     async def get_booking(self, code: str, principal: Caller, services: AppServices) -> BookingOut:

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, or_, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.contracts.enums import BookingSeatStatus
 from server.db.models import (
     AuditEntry,
     Booking,
@@ -29,6 +31,7 @@ from server.db.models import (
     SnackOrder,
     Theater,
     Ticket,
+    User,
     WalletEntry,
 )
 from server.db.models.booking import AMOUNT_COLUMNS
@@ -475,3 +478,85 @@ async def replace_ticket(
         text("UPDATE tickets SET payload = :payload, issued_at = :at WHERE id = :ticket"),
         {"ticket": ticket_id, "payload": payload, "at": issued_at},
     )
+
+
+# -- staff lookup ----------------------------------------------------------------------------
+
+LOOKUP_LIMIT = 50
+
+
+def _digits(column: Any) -> Any:
+    return func.regexp_replace(column, "[^0-9]", "", "g")
+
+
+@dataclass(frozen=True, slots=True)
+class LookupFilter:
+    """Exactly one of code, phone digits or a lower-cased e-mail; ``theater_ids`` None means
+    every theater (platform admins)."""
+
+    theater_ids: frozenset[uuid.UUID] | None
+    code: str | None = None
+    phone_digits: str | None = None
+    email: str | None = None
+
+
+def _match(where: LookupFilter) -> Any:
+    booking = Booking.__table__.c
+    if where.code is not None:
+        return booking.code == where.code
+    if where.phone_digits is not None:
+        # Either side may carry a country code the other left out: a suffix match on digits.
+        stored = _digits(booking.contact_phone)
+        return or_(
+            stored == where.phone_digits,
+            func.right(stored, len(where.phone_digits)) == where.phone_digits,
+            func.right(where.phone_digits, func.length(stored)) == stored,
+        )
+    return or_(
+        func.lower(booking.contact_email) == where.email,
+        func.lower(User.email) == where.email,
+    )
+
+
+async def lookup_bookings(conn: AsyncConnection, where: LookupFilter) -> list[Any]:
+    """Newest show first; seats still booked, or every seat once none is."""
+    booking = Booking.__table__.c
+    active = BookingSeat.status == BookingSeatStatus.ACTIVE.value
+    seats = (
+        select(
+            func.coalesce(
+                func.array_agg(aggregate_order_by(Seat.label, Seat.y, Seat.x)).filter(active),
+                func.array_agg(aggregate_order_by(Seat.label, Seat.y, Seat.x)),
+            )
+        )
+        .select_from(BookingSeat)
+        .join(Seat, Seat.id == BookingSeat.seat_id)
+        .where(BookingSeat.booking_id == booking.id)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            booking.code,
+            booking.status,
+            booking.show_id,
+            Movie.title.label("movie_title"),
+            Theater.name.label("theater_name"),
+            Show.starts_at,
+            seats.label("seats"),
+            booking.currency,
+            booking.total_minor,
+            booking.refunded_minor,
+            booking.contact_email,
+            booking.contact_phone,
+        )
+        .join(Show, Show.id == booking.show_id)
+        .join(Movie, Movie.id == Show.movie_id)
+        .join(Theater, Theater.id == Show.theater_id)
+        .join(User, User.id == booking.user_id)
+        .where(_match(where))
+        .order_by(Show.starts_at.desc(), booking.code)
+        .limit(LOOKUP_LIMIT)
+    )
+    if where.theater_ids is not None:
+        query = query.where(Show.theater_id.in_(where.theater_ids))
+    return list(await conn.execute(query))

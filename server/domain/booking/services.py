@@ -33,6 +33,7 @@ from server.contracts.checkout import (
     BookedSeat,
     BookingOut,
     BookingRequest,
+    BookingSummary,
     Contact,
     PaymentOut,
     QuoteOut,
@@ -43,6 +44,7 @@ from server.contracts.checkout import (
     TicketOut,
 )
 from server.contracts.enums import (
+    BOOKING_LOOKUP_ROLES,
     BookingStatus,
     HoldStatus,
     PaymentMethod,
@@ -873,3 +875,60 @@ async def ticket_payload(services: Services, principal: Principal, code: str) ->
     if extras.payload is None:
         raise NotFound(f"Booking {head.code} has no ticket.")
     return str(extras.payload)
+
+
+# -- staff lookup ----------------------------------------------------------------------------
+
+MIN_PHONE_DIGITS = 6
+
+
+def lookup_filter(
+    principal: Principal, *, code: str | None, phone: str | None, email: str | None
+) -> queries.LookupFilter:
+    """Check who asks and what for: one of code, phone or e-mail, each sensible."""
+    if principal.role not in BOOKING_LOOKUP_ROLES:
+        raise Forbidden(
+            "Looking bookings up is for box-office staff; open your own booking with its code "
+            "at /api/v1/bookings/{code}."
+        )
+    given = (("code", code), ("phone", phone), ("email", email))
+    asked = {name: value.strip() for name, value in given if value and value.strip()}
+    if len(asked) != 1:
+        raise Invalid(
+            "Look a booking up by exactly one of code, phone or email, "
+            "e.g. /api/v1/bookings?phone=9820012345."
+        )
+    scope = None if principal.is_platform_admin else frozenset(principal.theater_ids)
+    if "code" in asked:
+        code_text = asked["code"].upper()
+        if not code_text.isalnum() or len(code_text) > CODE_LENGTH + 4:
+            raise Invalid(f"{asked['code']!r} is not a booking code; codes are like K7Q2M9XD.")
+        return queries.LookupFilter(scope, code=code_text)
+    if "phone" in asked:
+        digits = re.sub(r"[^0-9]", "", asked["phone"])
+        if len(digits) < MIN_PHONE_DIGITS:
+            raise Invalid(
+                f"{asked['phone']!r} has too few digits for a phone number; type at least "
+                f"{MIN_PHONE_DIGITS}.",
+                field="phone",
+            )
+        return queries.LookupFilter(scope, phone_digits=digits)
+    if not EMAIL.match(asked["email"]):
+        raise Invalid(f"{asked['email']!r} is not an e-mail address.", field="email")
+    return queries.LookupFilter(scope, email=asked["email"].casefold())
+
+
+async def lookup(
+    services: Services,
+    principal: Principal,
+    *,
+    code: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+) -> list[BookingSummary]:
+    """The bookings of the caller's theaters (every theater for platform admins) matching a
+    code, a phone number (on its digits) or an e-mail (any case)."""
+    where = lookup_filter(principal, code=code, phone=phone, email=email)
+    async with autocommit(services.engine).connect() as conn:
+        rows = await queries.lookup_bookings(conn, where)
+    return [BookingSummary(**dict(row._mapping)) for row in rows]

@@ -17,6 +17,7 @@ from server.contracts.catalog import (
     MovieSuggestion,
     ReviewCreate,
     ReviewOut,
+    SnackItemOut,
     TheaterDetailOut,
 )
 from server.domain.catalog import services as catalog
@@ -44,6 +45,13 @@ class PlaceController(Controller):
     @get("/theaters/{theater_id:uuid}", summary="A theater with its screens")
     async def theater(self, theater_id: FromPath[uuid.UUID], db: Db) -> TheaterDetailOut:
         return await catalog.theater_detail(db, theater_id)
+
+    @get(
+        "/theaters/{theater_id:uuid}/snacks",
+        summary="A theater's snack menu: what can be added to a quote or booking",
+    )
+    async def snacks(self, theater_id: FromPath[uuid.UUID], db: Db) -> list[SnackItemOut]:
+        return await catalog.snack_menu(db, theater_id)
 
     @get("/meta", summary="Server version and, on a demo server, the demo accounts")
     async def meta(self, db: Db) -> MetaOut:

@@ -35,6 +35,7 @@ from server.db.models import (
     Seat,
     Show,
     ShowSeat,
+    SnackItem,
     Theater,
     User,
 )
@@ -74,6 +75,16 @@ async def theater(session: AsyncSession, theater_id: uuid.UUID) -> Row[Theater, 
         .where(Theater.id == theater_id)
     )
     return (await session.execute(query)).first()
+
+
+async def snack_menu(session: AsyncSession, theater_id: uuid.UUID) -> Sequence[Row[SnackItem]]:
+    """The items on sale now, by category then name."""
+    query = (
+        select(SnackItem)
+        .where(SnackItem.theater_id == theater_id, SnackItem.available)
+        .order_by(SnackItem.category, SnackItem.name)
+    )
+    return (await session.execute(query)).all()
 
 
 async def screens_with_capacity(

@@ -29,6 +29,7 @@ from server.contracts.catalog import (
     MovieSuggestion,
     ReviewCreate,
     ReviewOut,
+    SnackItemOut,
     TheaterDetailOut,
 )
 from server.contracts.enums import Role, ScreenFormat
@@ -244,6 +245,24 @@ async def theater_detail(session: AsyncSession, theater_id: uuid.UUID) -> Theate
     return TheaterDetailOut(
         **msgspec.structs.asdict(summary), screens=[screen_out(s, n) for s, n in screens]
     )
+
+
+async def snack_menu(session: AsyncSession, theater_id: uuid.UUID) -> list[SnackItemOut]:
+    found = await queries.theater(session, theater_id)
+    if found is None:
+        raise NotFound(f"There is no theater {theater_id}; GET /api/v1/theaters lists them.")
+    city = await queries.city_by_id(session, found[0].city_id)
+    currency = city.currency if city is not None else ""
+    return [
+        SnackItemOut(
+            item_id=item.id,
+            name=item.name,
+            category=item.category,
+            price_minor=item.price_minor,
+            currency=currency,
+        )
+        for (item,) in await queries.snack_menu(session, theater_id)
+    ]
 
 
 # -- movies ---------------------------------------------------------------------------------
