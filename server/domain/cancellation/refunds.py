@@ -28,9 +28,9 @@ from server.domain.booking import queries as booking_queries
 from server.domain.cancellation import queries
 from server.domain.cancellation.queries import Attempt, RefundFilter, RefundRow
 from server.domain.errors import Unavailable
-from server.domain.inventory.strategies.base import autocommit
 from server.domain.notifications import outbox
 from server.domain.payments import services as payments
+from server.infra.database import autocommit
 from server.infra.state import Services
 
 FIRST_RETRY = timedelta(minutes=1)
