@@ -186,6 +186,10 @@ async def main(argv: list[str]) -> None:
         # Every client shares loopback: lift the per-address request limit.
         BMS_RATE_LIMIT_PER_MINUTE="10000000",
         BMS_WAITING_ROOM_CAPACITY="100000",
+        # Every bench client shares one loopback address and the simulator's test cards: lift
+        # the fraud velocity rules, or nearly every booking would go to review.
+        BMS_RISK_BOOKINGS_PER_ADDRESS="1000000",
+        BMS_RISK_BOOKINGS_PER_CARD="1000000",
     )
     await upgrade(env["BMS_DATABASE_URL"])
     engine = create_async_engine(env["BMS_DATABASE_URL"])
