@@ -35,6 +35,7 @@ from tests.integration.test_checkout import (
     new_world,
     pay_by_card,
 )
+from tests.polling import eventually
 
 ONE_SEAT = 33040  # 250.00 + 30.00 fee + 18 % tax on 280.00 (50.40)
 SEAT_BACK = 29500  # 250.00 + its tax share 50.40 × 250/280 = 45.00; the 30.00 fee is kept
@@ -454,11 +455,11 @@ async def test_a_waitlisted_buyer_is_offered_the_freed_seat(
 async def mailed(data_dir: Path, subject: str, times: int) -> None:
     """Wait for the notifications job to have e-mailed ``subject`` ``times`` times."""
     log = data_dir / "notifications" / "email.log"
-    for _ in range(100):
-        if log.exists() and log.read_text().count(f"Subject: {subject}") >= times:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{subject!r} was not e-mailed {times} times")
+
+    async def sent() -> bool:
+        return log.exists() and log.read_text().count(f"Subject: {subject}") >= times
+
+    await eventually(sent, f"{subject!r} e-mailed {times} times")
 
 
 async def test_a_cancelled_show_refunds_everyone_in_full_including_fees(

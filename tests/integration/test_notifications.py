@@ -9,9 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -45,9 +44,9 @@ from tests.integration.test_checkout import (
     new_world,
     pay_by_card,
 )
+from tests.polling import eventually
 
 WHEN = "Sun 22 Nov 2026, 14:30 IST"  # the clock fixture's now + 2 days, on Mumbai's clock
-WAIT_SECONDS = 20
 
 
 class Mailbox:
@@ -127,14 +126,6 @@ def providers(mailbox: Mailbox, tmp_path: Path) -> Providers:
 @pytest.fixture
 async def world(session: AsyncSession, clock: FrozenClock) -> World:
     return await new_world(session, clock)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def one(engine: AsyncEngine, sql: str, **params: Any) -> Any:

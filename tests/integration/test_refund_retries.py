@@ -6,7 +6,6 @@ the gateway; its own ledger shows nothing is refunded twice."""
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +28,7 @@ from tests.integration.test_cancellation import (
     world,
 )
 from tests.integration.test_checkout import OnApp, count, pay_by_card
+from tests.polling import eventually
 
 __all__ = ["buyer", "redis", "world"]  # fixtures shared with the cancellation tests
 
@@ -50,12 +50,12 @@ async def refund_row(engine: AsyncEngine) -> Any:
 
 async def until(engine: AsyncEngine, check: Any, seconds: float = 15) -> Any:
     """The refund row once ``check`` holds for it (the app's own job may be the one sending)."""
-    deadline = time.monotonic() + seconds
-    while True:
+
+    async def matching() -> Any:
         row = await refund_row(engine)
-        if check(row) or time.monotonic() > deadline:
-            return row
-        await asyncio.sleep(0.05)
+        return row if check(row) else None
+
+    return await eventually(matching, "the refund row to change", seconds)
 
 
 async def test_the_background_job_sends_again_after_the_backoff_under_the_same_key(

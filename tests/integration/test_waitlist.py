@@ -3,7 +3,6 @@ when the offer runs out."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy import text
 
 from server.clock import FrozenClock
 from tests.factories import auth, make_user, make_world
+from tests.polling import eventually
 
 
 @pytest.fixture
@@ -40,12 +40,11 @@ async def sell_out(session, world, buyer_id) -> None:
 
 
 async def wait_for(client, url, token, status: str) -> dict:
-    for _ in range(60):  # the offer job runs every second by itself
+    async def entry_in_status() -> dict | None:  # the offer job runs every second by itself
         entry = (await client.get(url, headers=auth(token))).json()
-        if entry["status"] == status:
-            return entry
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"entry never became {status}: {entry}")
+        return entry if entry["status"] == status else None
+
+    return await eventually(entry_in_status, f"the entry to become {status}", seconds=6)
 
 
 async def test_line_gets_priority_holds_in_order(client, session, world, clock) -> None:
