@@ -1,9 +1,10 @@
 """The per-show virtual waiting room: admission control in front of seat selection.
 
 At most ``capacity`` buyers of a show hold a *turn* (may pick seats) at once. A turn lasts
-``turn`` since the buyer last acted and ends early when they finish (book or release). Everyone
-else waits in a first-in-first-out queue; whenever a turn frees up, the queue's head is admitted
-by the next call that reaches the room (whoever makes it). Buyers who come before a show's
+``turn`` since the buyer last acted (renewed in Redis at most every ``RENEW_EVERY``) and ends
+early when they finish (book or release). Everyone else waits in a first-in-first-out queue;
+whenever a turn frees up, the queue's head is admitted by the next call that reaches the room
+(whoever makes it). Buyers who come before a show's
 ``sale_opens_at`` wait in a pre-queue that is shuffled at opening and put ahead of later
 arrivals, so being first to refresh before the sale gains nothing.
 
@@ -43,7 +44,7 @@ ROOM_LINGER = timedelta(minutes=30)
 # Waiting clients are told to poll at least this often, well inside CLAIM_WINDOW.
 MAX_POLL_SECONDS = 15
 SALE_OPENS_CACHE_SECONDS = 5.0
-SALE_OPENS_CACHE_SIZE = 10_000
+PER_PROCESS_ENTRIES = 10_000
 # An admitted buyer's turn is renewed in Redis at most this often (or a quarter of a turn when
 # turns are shorter): in a stampede every hold request passes the gate, and renewing a
 # ten-minute turn on every click costs a Redis round trip each for nothing.
@@ -177,7 +178,7 @@ class WaitingRoom:
         return renewed is not None and self.services.clock.now() - renewed < fresh_for
 
     def note_renewed(self, show_id: uuid.UUID, buyer_id: uuid.UUID) -> None:
-        if len(self.renewed) >= SALE_OPENS_CACHE_SIZE:
+        if len(self.renewed) >= PER_PROCESS_ENTRIES:
             self.renewed.clear()  # bounded; an evicted buyer just costs one more Redis call
         self.renewed[(show_id, buyer_id)] = self.services.clock.now()
 
@@ -196,7 +197,7 @@ class WaitingRoom:
             terms = await inventory_queries.show_terms(conn, show_id)
         if terms is None:
             raise NotFound(f"There is no show {show_id}; pick a show from GET /api/v1/shows.")
-        if len(self._sale_opens) >= SALE_OPENS_CACHE_SIZE:
+        if len(self._sale_opens) >= PER_PROCESS_ENTRIES:
             self._sale_opens.clear()
         expires = time.monotonic() + SALE_OPENS_CACHE_SECONDS
         self._sale_opens[show_id] = (expires, terms.sale_opens_at)

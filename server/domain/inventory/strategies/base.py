@@ -83,12 +83,6 @@ async def read_unavailable(conn: asyncpg.Connection, target: HoldTarget) -> list
     return queries.unavailable(rows, target)
 
 
-def sqlstate(exc: BaseException) -> str | None:
-    """PostgreSQL's error code of a failed statement (e.g. 40001, 55P03), whether asyncpg
-    raised it directly or SQLAlchemy wrapped it."""
-    return getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
-
-
 async def backoff(attempt: int, base: float = 0.005, cap: float = 0.1) -> None:
     """Full-jitter exponential backoff, so retrying buyers do not collide again in lockstep."""
     await asyncio.sleep(random.uniform(0, min(cap, base * 2**attempt)))

@@ -19,7 +19,6 @@ from server.domain.inventory.strategies.base import (
     completed,
     driver_connection,
     refusal,
-    sqlstate,
 )
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -33,7 +32,7 @@ class PessimisticStrategy:
             async with driver_connection(engine) as conn:
                 result = await queries.take_seats(conn, target)
         except asyncpg.PostgresError as exc:
-            if sqlstate(exc) == LOCK_NOT_AVAILABLE:
+            if exc.sqlstate == LOCK_NOT_AVAILABLE:
                 raise SeatsUnavailable(
                     list(target.seat_ids),
                     "These seats are busy right now (another sale is in progress); try again.",

@@ -19,7 +19,6 @@ from server.domain.inventory.strategies.base import (
     completed,
     driver_connection,
     refusal,
-    sqlstate,
 )
 
 MAX_ATTEMPTS = 6
@@ -46,7 +45,7 @@ class SerializableStrategy:
                     return done
                 raise refusal(target, result)
             except asyncpg.PostgresError as exc:
-                if sqlstate(exc) not in RETRYABLE:
+                if exc.sqlstate not in RETRYABLE:
                     raise
                 await backoff(attempt)
         raise SeatsUnavailable(
