@@ -56,22 +56,24 @@ class LeanConnection(asyncio.Protocol):
         waiter, self.waiter = self.waiter, None
         waiter.set_result((status, body))
 
-    async def post_json(self, path: str, payload: Any, headers: bytes = b"") -> tuple[int, Any]:
-        """POST a JSON body; returns (status, decoded JSON body or None)."""
-        body = json.dumps(payload).encode()
-        request = (
-            b"POST " + path.encode() + b" HTTP/1.1\r\nHost: " + self.host + b"\r\n"
-            b"Content-Type: application/json\r\nContent-Length: "
-            + str(len(body)).encode()
-            + b"\r\n"
-            + headers
-            + b"\r\n"
-            + body
-        )
+    async def request(
+        self, method: str, path: str, payload: Any = None, headers: bytes = b""
+    ) -> tuple[int, bytes]:
+        """Send one request (a JSON body when ``payload`` is not None); returns (status, body)."""
+        head = method.encode() + b" " + path.encode() + b" HTTP/1.1\r\nHost: " + self.host
+        body = b""
+        if payload is not None:
+            body = json.dumps(payload).encode()
+            head += b"\r\nContent-Type: application/json"
+        head += b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n" + headers + b"\r\n"
         self.waiter = asyncio.get_running_loop().create_future()
         assert self.transport is not None
-        self.transport.write(request)
-        status, raw = await self.waiter
+        self.transport.write(head + body)
+        return await self.waiter
+
+    async def post_json(self, path: str, payload: Any, headers: bytes = b"") -> tuple[int, Any]:
+        """POST a JSON body; returns (status, decoded JSON body or None)."""
+        status, raw = await self.request("POST", path, payload, headers)
         return status, json.loads(raw) if raw else None
 
     def close(self) -> None:

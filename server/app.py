@@ -13,6 +13,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import TimeoutError as PoolExhausted
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clock import Clock, SystemClock
@@ -60,6 +61,19 @@ def _http_error(_: Request[Any, Any, State], exc: HTTPException) -> Response[dic
     return response
 
 
+def _busy(request: Request[Any, Any, State], exc: PoolExhausted) -> Response[dict[str, Any]]:
+    """Every database connection stayed busy for the pool's whole wait: shed the request."""
+    log.warning("no database connection free for %s %s", request.method, request.url.path)
+    answer = problem(
+        503,
+        "Server busy",
+        "The box office is handling more requests than it can right now; nothing was changed. "
+        "Try again in a few seconds.",
+    )
+    answer.headers["Retry-After"] = "2"
+    return answer
+
+
 def _unexpected(request: Request[Any, Any, State], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -93,7 +107,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url or "")
+        engine = make_engine(
+            settings.database_url or "",
+            pool_size=settings.database_pool_size,
+            pool_wait_seconds=settings.database_pool_wait_seconds,
+        )
         services = Services(
             settings=settings,
             engine=engine,
@@ -124,6 +142,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             DomainError: _domain_error,
             ValidationException: _validation_error,
             HTTPException: _http_error,
+            PoolExhausted: _busy,
             Exception: _unexpected,
         },
         openapi_config=OpenAPIConfig(

@@ -39,6 +39,12 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = ""
+    # Database connections per server process. Requests beyond it wait for a free one instead
+    # of opening more: a 2-core database runs a handful of statements at once anyway, and a
+    # connection opened per burst costs a backend process and a type handshake each time.
+    database_pool_size: int = 30
+    # How long a request waits for a free connection before it is answered 503 "busy".
+    database_pool_wait_seconds: int = 10
     lock_strategy: str = "pessimistic"
     max_seats_per_hold: int = 10
     max_holds_per_buyer: int = 2
@@ -126,6 +132,10 @@ def _validate(settings: Settings) -> None:
     for name in RISK_LIMITS:
         if getattr(settings, name) < 1:
             raise SettingsError(f"BMS_{name.upper()} must be at least 1")
+    if settings.database_pool_size < 2:
+        raise SettingsError("BMS_DATABASE_POOL_SIZE must be at least 2")
+    if settings.database_pool_wait_seconds < 1:
+        raise SettingsError("BMS_DATABASE_POOL_WAIT_SECONDS must be at least 1")
     if not 1 <= settings.port <= 65535:
         raise SettingsError(f"BMS_PORT={settings.port} is outside 1-65535")
 

@@ -20,11 +20,15 @@ def async_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 30, pool_wait_seconds: int = 10) -> AsyncEngine:
+    """A fixed pool: a burst beyond ``pool_size`` waits for a connection (``pool_wait_seconds``
+    at most, then SQLAlchemy's TimeoutError, answered 503) instead of opening and closing
+    overflow connections, each a new PostgreSQL backend and type handshake."""
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
+        pool_timeout=pool_wait_seconds,
         pool_pre_ping=False,
         pool_recycle=1800,
         # Nobody waits forever behind a slow transaction: a lock wait over 3 s fails cleanly
