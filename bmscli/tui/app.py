@@ -240,8 +240,9 @@ class BoxOfficeApp(App[None]):
     # -- actions --------------------------------------------------------------------------
 
     @property
-    def looks_up_bookings(self) -> bool:
-        """Box-office staff find customers' bookings; customers and kiosks do not."""
+    def serves_customers(self) -> bool:
+        """Box-office staff serve customers at the counter: they find their bookings and put
+        them on waiting lists. Customers and kiosks act for themselves."""
         return self.user is not None and self.user.role in COUNTER_STAFF_ROLES
 
     def action_bookings(self, query: str = "") -> None:
@@ -252,7 +253,7 @@ class BoxOfficeApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "bookings":
-            return self.looks_up_bookings
+            return self.serves_customers
         return True
 
     def action_help(self) -> None:
