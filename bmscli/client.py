@@ -42,6 +42,7 @@ from server.contracts.checkout import (
     BookingOut,
     BookingRequest,
     BookingSummary,
+    CustomerContact,
     QuoteOut,
     QuoteRequest,
 )
@@ -200,13 +201,26 @@ class ApiClient:
         )
 
     async def join_waitlist(
-        self, show_id: uuid.UUID, seats_wanted: int, seat_type: str | None = None
+        self,
+        show_id: uuid.UUID,
+        seats_wanted: int,
+        seat_type: str | None = None,
+        *,
+        customer: CustomerContact | None = None,
     ) -> WaitlistEntryOut:
-        body = WaitlistJoin(seats_wanted=seats_wanted, seat_type=seat_type)
+        """Join a sold-out show's waiting list; box-office staff join for ``customer``."""
+        body = WaitlistJoin(seats_wanted=seats_wanted, seat_type=seat_type, customer=customer)
         headers = {"Idempotency-Key": str(uuid.uuid4())}
         return await self._call(
             "POST", f"/shows/{show_id}/waitlist", WaitlistEntryOut, body=body, headers=headers
         )
+
+    async def find_waitlist(
+        self, *, phone: str | None = None, email: str | None = None
+    ) -> list[WaitlistEntryOut]:
+        """Staff: a customer's waiting-list entries at their theaters, by phone or e-mail."""
+        params = {"phone": phone, "email": email}
+        return await self._call("GET", "/waitlist", list[WaitlistEntryOut], params=params)
 
     async def live(self, show_id: uuid.UUID) -> AsyncIterator[SeatEvent]:
         """The show's seat changes as they happen, until the server closes the feed.

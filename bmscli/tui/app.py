@@ -34,7 +34,7 @@ from bmscli.tui.screens.help import HelpScreen
 from bmscli.tui.screens.login import LoginScreen
 from bmscli.tui.screens.starting import StartingScreen
 from server.contracts.api import CityOut, HoldOut, TheaterOut, TokenOut
-from server.contracts.enums import BOOKING_LOOKUP_ROLES
+from server.contracts.enums import COUNTER_STAFF_ROLES
 
 T = TypeVar("T")
 STYLES = Path(__file__).resolve().parent / "styles"
@@ -240,9 +240,10 @@ class BoxOfficeApp(App[None]):
     # -- actions --------------------------------------------------------------------------
 
     @property
-    def looks_up_bookings(self) -> bool:
-        """Box-office staff find customers' bookings; customers and kiosks do not."""
-        return self.user is not None and self.user.role in BOOKING_LOOKUP_ROLES
+    def serves_customers(self) -> bool:
+        """Box-office staff serve customers at the counter: they find their bookings and put
+        them on waiting lists. Customers and kiosks act for themselves."""
+        return self.user is not None and self.user.role in COUNTER_STAFF_ROLES
 
     def action_bookings(self, query: str = "") -> None:
         if isinstance(self.screen, BookingsScreen):
@@ -252,7 +253,7 @@ class BoxOfficeApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "bookings":
-            return self.looks_up_bookings
+            return self.serves_customers
         return True
 
     def action_help(self) -> None:

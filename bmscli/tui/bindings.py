@@ -67,6 +67,7 @@ BOOKINGS = [
     BACK,
     Binding("slash", "focus_lookup", "Find", id="bookings.find"),
     Binding("x", "cancel_booking", "Cancel seats", id="bookings.cancel"),
+    Binding("p", "book_offer", "Book waiting-list offer", id="bookings.book_offer"),
 ]
 
 REFUND_QUOTE = [

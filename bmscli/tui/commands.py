@@ -44,7 +44,7 @@ class BoxOfficeCommands(Provider):
 
     async def discover(self) -> Hits:
         office = cast("BoxOfficeApp", self.app)
-        if office.looks_up_bookings:
+        if office.serves_customers:
             yield DiscoveryHit(
                 "Bookings", office.action_bookings, help="Find a booking by code, phone or e-mail"
             )
@@ -53,7 +53,7 @@ class BoxOfficeCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         office = cast("BoxOfficeApp", self.app)
-        if office.looks_up_bookings and len(query.strip()) >= MIN_LOOKUP:
+        if office.serves_customers and len(query.strip()) >= MIN_LOOKUP:
             text = f"Booking: {query.strip()}"
             yield Hit(
                 LOOKUP_SCORE,

@@ -11,6 +11,8 @@ from uuid import UUID
 
 import msgspec
 
+from server.contracts.checkout import CustomerContact
+
 
 class Problem(msgspec.Struct, kw_only=True):
     """RFC 9457 problem details; ``detail`` is a sentence a person can act on."""
@@ -275,6 +277,10 @@ class AdmissionOut(msgspec.Struct, kw_only=True):
 class WaitlistJoin(msgspec.Struct, kw_only=True):
     seats_wanted: int
     seat_type: str | None = None
+    # Box-office staff (``COUNTER_STAFF_ROLES``) must say whom they queue; customers leave it
+    # out and queue themselves. The server finds the customer by e-mail or phone, or keeps
+    # them as a guest customer, and the offer is sent there.
+    customer: CustomerContact | None = None
 
 
 class WaitlistEntryOut(msgspec.Struct, kw_only=True):
@@ -286,3 +292,8 @@ class WaitlistEntryOut(msgspec.Struct, kw_only=True):
     position: int | None = None
     hold_id: UUID | None = None
     offer_expires_at: datetime | None = None
+    # Whose entry it is and the show it is for, so staff can tell entries apart.
+    customer: CustomerContact | None = None
+    movie_title: str | None = None
+    theater_name: str | None = None
+    starts_at: datetime | None = None

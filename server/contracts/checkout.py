@@ -101,6 +101,13 @@ class Contact(msgspec.Struct, kw_only=True):
     phone: str | None = None
 
 
+class CustomerContact(Contact, kw_only=True):
+    """The customer a box-office clerk acts for (e.g. on a waiting list): how to reach them,
+    an e-mail and/or a phone number (at least one), and the name to greet them by."""
+
+    name: str | None = None
+
+
 class BookingRequest(QuoteRequest, kw_only=True):
     hold_id: UUID
     payments: list[PaymentPart] = []

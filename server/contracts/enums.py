@@ -11,8 +11,10 @@ class Role(StrEnum):
     PLATFORM_ADMIN = "platform_admin"
 
 
-# Who may look bookings up by code, phone or e-mail (``GET /api/v1/bookings``).
-BOOKING_LOOKUP_ROLES = frozenset({Role.CLERK, Role.THEATER_ADMIN, Role.PLATFORM_ADMIN})
+# Who serves customers at the counter: looks bookings up by code, phone or e-mail
+# (``GET /api/v1/bookings``), puts a customer on a waiting list and books the customer's
+# waiting-list offer for them. Not kiosks: their customers act for themselves, as guests.
+COUNTER_STAFF_ROLES = frozenset({Role.CLERK, Role.THEATER_ADMIN, Role.PLATFORM_ADMIN})
 
 
 class SeatStatus(StrEnum):

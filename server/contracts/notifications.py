@@ -67,6 +67,9 @@ class WaitlistOffered(msgspec.Struct, kw_only=True):
     hold_id: UUID
     seat_ids: list[UUID]
     expires_at: datetime
+    # The person has no login to book with (a guest, e.g. put on the list at the counter):
+    # they book at the box office.
+    at_box_office: bool = False
 
 
 class SeatMove(msgspec.Struct, kw_only=True):

@@ -12,14 +12,11 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from aiosmtpd.controller import Controller
 from redis.asyncio import Redis
 from sqlalchemy import func, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -44,57 +41,10 @@ from tests.integration.test_checkout import (
     new_world,
     pay_by_card,
 )
+from tests.mailbox import Mailbox
 from tests.polling import eventually
 
 WHEN = "Sun 22 Nov 2026, 14:30 IST"  # the clock fixture's now + 2 days, on Mumbai's clock
-
-
-class Mailbox:
-    """A real SMTP server on a loopback port, keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.messages: list[EmailMessage] = []
-        self.refused: set[str] = set()
-        self.controller: Controller | None = None
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
-        if address in self.refused:
-            return "550 5.1.1 No such mailbox here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-@pytest.fixture
-def mailbox(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The SMTP server, configured through the same environment variables as production."""
-    box = Mailbox()
-    box.start()
-    monkeypatch.setenv("BMS_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("BMS_SMTP_PORT", str(box.port))
-    monkeypatch.setenv("BMS_SMTP_STARTTLS", "false")
-    monkeypatch.setenv("BMS_SMTP_FROM", "Test Cinema <tickets@cinema.example.test>")
-    monkeypatch.delenv("BMS_SMS_PROVIDER", raising=False)
-    yield box
-    box.stop()
 
 
 @pytest.fixture

@@ -1,15 +1,23 @@
 """The waiting list: join a sold-out show, get a priority hold when seats free up, move on
-when the offer runs out."""
+when the offer runs out; a clerk puts the customer at the counter on it, the offer reaches
+the customer (a real SMTP server) and the clerk books it for them at the counter."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from server.clock import FrozenClock
+from server.contracts.enums import Role
 from tests.factories import auth, make_user, make_world
+from tests.integration.test_booking_lookup import staff
+from tests.integration.test_checkout import book, count, hold_seats, pay_by_card
+from tests.integration.test_notifications import one
+from tests.mailbox import Mailbox
 from tests.polling import eventually
 
 
@@ -39,9 +47,9 @@ async def sell_out(session, world, buyer_id) -> None:
     await session.commit()
 
 
-async def wait_for(client, url, token, status: str) -> dict:
+async def wait_for(client, url, headers, status: str) -> dict:
     async def entry_in_status() -> dict | None:  # the offer job runs every second by itself
-        entry = (await client.get(url, headers=auth(token))).json()
+        entry = (await client.get(url, headers=headers)).json()
         return entry if entry["status"] == status else None
 
     return await eventually(entry_in_status, f"the entry to become {status}", seconds=6)
@@ -71,7 +79,7 @@ async def test_line_gets_priority_holds_in_order(client, session, world, clock) 
     )
     await session.commit()
     first_url = f"/api/v1/waitlist/{one.json()['entry_id']}"
-    offered = await wait_for(client, first_url, first, "OFFERED")
+    offered = await wait_for(client, first_url, auth(first), "OFFERED")
     assert offered["hold_id"] and offered["offer_expires_at"]
     second_entry = (
         await client.get(f"/api/v1/waitlist/{two.json()['entry_id']}", headers=auth(second))
@@ -84,8 +92,8 @@ async def test_line_gets_priority_holds_in_order(client, session, world, clock) 
 
     # Unanswered, the offer runs out and the seats go to the next in line.
     clock.advance(minutes=11)
-    await wait_for(client, first_url, first, "EXPIRED")
-    await wait_for(client, f"/api/v1/waitlist/{two.json()['entry_id']}", second, "OFFERED")
+    await wait_for(client, first_url, auth(first), "EXPIRED")
+    await wait_for(client, f"/api/v1/waitlist/{two.json()['entry_id']}", auth(second), "OFFERED")
 
 
 async def test_cannot_wait_for_seats_that_are_free(client, session, world) -> None:
@@ -101,3 +109,280 @@ async def test_cannot_wait_for_seats_that_are_free(client, session, world) -> No
         headers=auth(buyer),
     )
     assert bad.status_code == 422
+
+
+# -- a clerk queues the customer at the counter ----------------------------------------------
+
+ASHA = {"name": "Asha Rao", "email": "Asha.Rao@example.test", "phone": "+91 98200 12345"}
+
+
+@pytest.fixture
+def mailed(mailbox: Mailbox, client: AsyncTestClient) -> AsyncTestClient:
+    """The app, started after the SMTP server so its notifications worker mails there."""
+    return client
+
+
+async def join(client, world, headers, seats: int = 2, **body) -> Any:
+    return await client.post(
+        f"/api/v1/shows/{world.show_id}/waitlist",
+        json={"seats_wanted": seats, **body},
+        headers=headers,
+    )
+
+
+async def free(session, world, *labels: str) -> None:
+    await session.execute(
+        text(
+            "UPDATE show_seats SET status = 'AVAILABLE', hold_id = NULL, held_until = NULL"
+            " WHERE show_id = :show AND seat_id = ANY(:seats)"
+        ),
+        {"show": world.show_id, "seats": [world.seats[label] for label in labels]},
+    )
+    await session.commit()
+
+
+async def test_a_clerk_queues_a_walk_up_customer_who_is_told_and_booked_at_the_counter(
+    mailed, session, engine, world, mailbox
+) -> None:
+    client = mailed
+    owner, _ = await make_user(session)
+    await sell_out(session, world, owner.id)
+    clerk = await staff(session, Role.CLERK, world)
+
+    joined = await join(client, world, clerk, customer=ASHA)
+    assert joined.status_code == 201, joined.text
+    entry = joined.json()
+    assert entry["position"] == 1 and entry["status"] == "WAITING"
+    assert entry["customer"] == ASHA
+    assert entry["movie_title"] == "Test Movie" and entry["theater_name"] == "Test Cinema"
+    # The entry is the customer's, kept as a guest customer; the clerk is on no list.
+    customer = await one(
+        engine,
+        "SELECT u.id, u.role, u.is_guest, u.name, u.email, u.phone,"
+        "       u.preferences->>'contact_email' AS contact_email"
+        "  FROM waitlist_entries w JOIN users u ON u.id = w.user_id WHERE w.id = :id",
+        id=entry["entry_id"],
+    )
+    assert (customer.role, customer.is_guest, customer.name) == ("customer", True, "Asha Rao")
+    assert customer.email is None  # logins only; a guest's e-mail is a contact
+    assert (customer.contact_email, customer.phone) == (ASHA["email"], ASHA["phone"])
+
+    await free(session, world, "B2", "B3")
+    url = f"/api/v1/waitlist/{entry['entry_id']}"
+    offered = await wait_for(client, url, clerk, "OFFERED")
+    event = await one(engine, "SELECT payload FROM outbox WHERE topic = 'waitlist.offered'")
+    assert event.payload["user_id"] == str(customer.id) and event.payload["at_box_office"]
+
+    # The offer reaches the customer, by e-mail (a real SMTP server) and by SMS.
+    async def mailed_to_asha() -> list:
+        return mailbox.to(ASHA["email"])
+
+    [letter] = await eventually(mailed_to_asha, "the offer e-mail")
+    assert "Hello Asha Rao," in letter.get_content()
+    assert "Come to the box office at Test Cinema" in letter.get_content()
+
+    async def texted() -> Any:
+        return await count(
+            engine,
+            "SELECT count(*) FROM notifications WHERE channel = 'sms' AND recipient = :phone"
+            " AND status = 'SENT'",
+            phone=ASHA["phone"],
+        )
+
+    await eventually(texted, "the offer SMS")
+
+    # The clerk books the offered hold for her at the counter: her points and wallet stay hers.
+    hold_id = offered["hold_id"]
+    points = await client.post(
+        f"/api/v1/holds/{hold_id}/quote", json={"loyalty_points": 5}, headers=clerk
+    )
+    assert points.status_code == 422 and points.json()["field"] == "loyalty_points"
+    quote = await client.post(f"/api/v1/holds/{hold_id}/quote", json={}, headers=clerk)
+    assert quote.status_code == 200, quote.text
+    total = quote.json()["amounts"]["total_minor"]
+    wallet = await book(client, clerk, hold_id, [{"method": "wallet"}])
+    assert wallet.status_code == 422 and "customer's wallet" in wallet.json()["detail"]
+    paid = await book(client, clerk, hold_id, [{"method": "cash", "tendered_minor": total}])
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["channel"] == "box_office"
+    assert len(paid.json()["seats"]) == 2
+    booking = await one(
+        engine, "SELECT user_id FROM bookings WHERE code = :c", c=paid.json()["code"]
+    )
+    assert booking.user_id == customer.id
+    # It carries her contact, so the bookings desk finds it by her phone number.
+    assert (paid.json()["contact_email"], paid.json()["contact_phone"]) == (
+        ASHA["email"],
+        ASHA["phone"],
+    )
+    found = await client.get("/api/v1/bookings", params={"phone": "98200 12345"}, headers=clerk)
+    assert [b["code"] for b in found.json()] == [paid.json()["code"]]
+    await wait_for(client, url, clerk, "FULFILLED")
+
+
+async def test_a_registered_customer_found_by_phone_books_the_offer_themselves(
+    client, session, engine, world, clock
+) -> None:
+    owner, _ = await make_user(session)
+    await sell_out(session, world, owner.id)
+    ravi, ravi_token = await make_user(session, email="ravi@example.test")
+    ravi.phone = "+91 90000 11111"
+    await session.commit()
+    clerk = await staff(session, Role.CLERK, world)
+    users_before = await count(engine, "SELECT count(*) FROM users")
+
+    joined = await join(client, world, clerk, 1, customer={"phone": "90000-11111"})
+    assert joined.status_code == 201, joined.text
+    assert joined.json()["customer"]["email"] == "ravi@example.test"
+    assert await count(engine, "SELECT count(*) FROM users") == users_before  # found
+
+    await free(session, world, "C4")
+    url = f"/api/v1/waitlist/{joined.json()['entry_id']}"
+    offered = await wait_for(client, url, auth(ravi_token), "OFFERED")
+    event = await one(engine, "SELECT payload FROM outbox WHERE topic = 'waitlist.offered'")
+    assert event.payload["user_id"] == str(ravi.id) and not event.payload["at_box_office"]
+
+    # Only staff of the show's theater may book it for him; another customer may not at all.
+    other = await make_world(session, starts_at=clock.now() + timedelta(days=2), name_suffix=" B")
+    elsewhere = await staff(session, Role.CLERK, other)
+    refused = await book(client, elsewhere, offered["hold_id"], [pay_by_card()])
+    assert refused.status_code == 403 and "not one of your theaters" in refused.json()["detail"]
+    _, stranger = await make_user(session)
+    not_yours = await book(client, auth(stranger), offered["hold_id"], [pay_by_card()])
+    assert not_yours.status_code == 409 and "not yours" in not_yours.json()["detail"]
+    assert (await client.get(url, headers=elsewhere)).status_code == 403
+
+    paid = await book(client, auth(ravi_token), offered["hold_id"], [pay_by_card()])
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["channel"] == "online"
+    await wait_for(client, url, auth(ravi_token), "FULFILLED")
+
+
+async def test_a_clerk_cannot_book_a_customers_ordinary_hold(client, session, world) -> None:
+    _, customer = await make_user(session)
+    hold_id = await hold_seats(client, auth(customer), world, "D4")
+    clerk = await staff(session, Role.CLERK, world)
+    answer = await book(client, clerk, hold_id, [pay_by_card()])
+    assert answer.status_code == 409 and "not yours" in answer.json()["detail"]
+
+
+async def test_one_entry_per_customer_however_the_clerk_finds_them(client, session, world) -> None:
+    owner, _ = await make_user(session)
+    await sell_out(session, world, owner.id)
+    clerk = await staff(session, Role.CLERK, world)
+    colleague = await staff(session, Role.THEATER_ADMIN, world)
+
+    assert (await join(client, world, clerk, customer=ASHA)).status_code == 201
+    for again in (
+        {"email": "asha.rao@EXAMPLE.test"},
+        {"phone": "9820012345", "name": "Asha"},  # no country code
+    ):
+        twice = await join(client, world, colleague, customer=again)
+        assert twice.status_code == 409, again
+        assert "Asha Rao" in twice.json()["detail"]
+        assert (
+            "already on the waiting list for this show (number 1 in line)"
+            in (twice.json()["detail"])
+        )
+
+    # The clerk is nobody on the list: every customer they add is their own entry.
+    ravi = await join(client, world, clerk, customer={"name": "Ravi", "email": "ravi@x.test"})
+    assert ravi.status_code == 201 and ravi.json()["position"] == 2
+    meera = await join(client, world, clerk, customer={"phone": "+91 91111 22222"})
+    assert meera.status_code == 201 and meera.json()["position"] == 3
+    assert meera.json()["customer"]["name"] == "Guest"
+    _, self_serve = await make_user(session)
+    assert (await join(client, world, auth(self_serve))).json()["position"] == 4
+
+
+@pytest.mark.parametrize(
+    ("role", "body", "status", "field", "says"),
+    [
+        (Role.CUSTOMER, {"customer": ASHA}, 403, None, 'leave out "customer"'),
+        (Role.KIOSK, {}, 403, None, "start a guest session"),
+        (Role.CLERK, {}, 422, "customer", "give the customer"),
+        (Role.THEATER_ADMIN, {}, 422, "customer", "name and e-mail or phone number"),
+        (
+            Role.CLERK,
+            {"customer": {"name": "Asha", "email": "asha@"}},
+            422,
+            "customer.email",
+            "'asha@' is not an e-mail address; type it like name@example.com",
+        ),
+        (
+            Role.CLERK,
+            {"customer": {"email": "asha@x.test", "phone": "98-20"}},
+            422,
+            "customer.phone",
+            "is not a phone number; type 6 to 20 digits",
+        ),
+        (
+            Role.CLERK,
+            {"customer": {"phone": "(--) ----"}},
+            422,
+            "customer.phone",
+            "too few digits",
+        ),
+        (
+            Role.CLERK,
+            {"customer": {"name": "Asha", "email": " "}},
+            422,
+            "customer",
+            "needs the customer's e-mail address or phone number",
+        ),
+    ],
+)
+async def test_who_may_queue_whom_and_what_a_customer_needs(
+    client, session, engine, world, role, body, status, field, says
+) -> None:
+    owner, _ = await make_user(session)
+    await sell_out(session, world, owner.id)
+    headers = await staff(session, role, world)
+    answer = await join(client, world, headers, **body)
+    assert answer.status_code == status, answer.text
+    assert says in answer.json()["detail"]
+    assert answer.json().get("field") == field
+    assert await count(engine, "SELECT count(*) FROM waitlist_entries") == 0
+
+
+async def test_staff_of_another_theater_cannot_queue_for_this_show(
+    client, session, world, clock
+) -> None:
+    other = await make_world(session, starts_at=clock.now() + timedelta(days=2), name_suffix=" B")
+    elsewhere = await staff(session, Role.CLERK, other)
+    answer = await join(client, world, elsewhere, customer=ASHA)
+    assert answer.status_code == 403 and "not in one of your theaters" in answer.json()["detail"]
+
+
+async def test_the_bookings_desk_finds_a_customers_entries_by_phone_or_email(
+    client, session, world, clock
+) -> None:
+    owner, _ = await make_user(session)
+    await sell_out(session, world, owner.id)
+    clerk = await staff(session, Role.CLERK, world)
+    await join(client, world, clerk, customer={"name": "Ravi", "email": "ravi@x.test"})
+    await join(client, world, clerk, 3, customer=ASHA)
+
+    for query in ({"phone": "98200 12345"}, {"email": "ASHA.RAO@example.test"}):
+        found = await client.get("/api/v1/waitlist", params=query, headers=clerk)
+        assert found.status_code == 200, found.text
+        [entry] = found.json()
+        assert entry["customer"]["name"] == "Asha Rao", query
+        assert (entry["position"], entry["seats_wanted"], entry["status"]) == (2, 3, "WAITING")
+    assert (
+        await client.get("/api/v1/waitlist", params={"phone": "99999 99999"}, headers=clerk)
+    ).json() == []
+
+    other = await make_world(session, starts_at=clock.now() + timedelta(days=2), name_suffix=" B")
+    elsewhere = await staff(session, Role.CLERK, other)
+    theirs = await client.get(
+        "/api/v1/waitlist", params={"email": ASHA["email"]}, headers=elsewhere
+    )
+    assert theirs.json() == []
+    _, customer = await make_user(session)
+    refused = await client.get(
+        "/api/v1/waitlist", params={"email": ASHA["email"]}, headers=auth(customer)
+    )
+    assert refused.status_code == 403 and "box-office staff" in refused.json()["detail"]
+    for bad in ({}, {"email": ASHA["email"], "phone": ASHA["phone"]}, {"email": "asha"}):
+        assert (await client.get("/api/v1/waitlist", params=bad, headers=clerk)).status_code == 422

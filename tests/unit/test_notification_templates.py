@@ -156,7 +156,15 @@ def test_waitlist_offer_gives_the_deadline_on_the_theater_clock() -> None:
     letter = templates.waitlist_offered(event, Occasion(ANN, show=SHOW))
     assert "2 seats opened up" in letter.body
     assert "until Fri 20 Nov 2026, 14:40 IST" in letter.body
+    assert "Open your holds in the app" in letter.body
     assert "Book before Fri 20 Nov 2026, 14:40 IST" in letter.sms
+
+    # A guest put on the list at the counter has no login: they book at the box office.
+    counter = msgspec.structs.replace(event, at_box_office=True)
+    letter = templates.waitlist_offered(counter, Occasion(ANN, show=SHOW))
+    assert "Come to the box office at Regal Colaba, 1 Shahid Bhagat Singh Road" in letter.body
+    assert "in the app" not in letter.body
+    assert "Book at the Regal Colaba box office before Fri 20 Nov" in letter.sms
 
 
 def test_seat_move_lists_each_move() -> None:

@@ -1,6 +1,9 @@
 """BookingsScreen: a clerk finds a booking by code, phone or e-mail, sees its seats, amounts
 and refunds, and cancels all of it or chosen seats: the refund quote first, then, confirmed,
-the cancellation with the refund to the original payment or the wallet."""
+the cancellation with the refund to the original payment or the wallet.
+
+A phone number or e-mail also lists the customer's waiting-list entries (their place in line,
+or the seats held for them); seats offered to the customer are booked for them with ``p``."""
 
 from __future__ import annotations
 
@@ -21,10 +24,12 @@ from bmscli.tui import bindings
 from bmscli.tui.format import local_time
 from bmscli.tui.money import format_money
 from bmscli.tui.screens.base import BoxOfficeScreen
+from bmscli.tui.screens.checkout import CheckoutScreen
 from bmscli.tui.screens.refund_quote import RefundQuoteScreen
+from server.contracts.api import HoldOut, WaitlistEntryOut
 from server.contracts.cancellation import CancellationOut, CancelRequest, RefundOut
-from server.contracts.checkout import BookingOut, BookingSummary
-from server.contracts.enums import BookingSeatStatus, RefundDestination
+from server.contracts.checkout import BookingOut, BookingSummary, CustomerContact
+from server.contracts.enums import BookingSeatStatus, RefundDestination, WaitlistStatus
 
 PHONE_LIKE = re.compile(r"^\+?[0-9 ()-]{6,}$")
 REFUND_TO = [
@@ -32,6 +37,7 @@ REFUND_TO = [
     ("Refund to the bms wallet", RefundDestination.WALLET.value),
 ]
 FINAL_STATUSES = frozenset({"CANCELLED", "REFUSED"})
+WAITLIST_ROW = "waitlist:"  # the row keys of waiting-list entries, before the entry id
 
 
 def lookup_terms(typed: str) -> dict[str, str]:
@@ -63,6 +69,8 @@ class BookingsScreen(BoxOfficeScreen):
         self.found = found
         self.booking = booking
         self.refunds = refunds
+        self.entries: dict[str, WaitlistEntryOut] = {}  # by row key
+        self.entry: WaitlistEntryOut | None = None  # the entry shown, when one is
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="lookup-bar"):
@@ -114,16 +122,20 @@ class BookingsScreen(BoxOfficeScreen):
     @work(exclusive=True, group="find")
     async def search(self) -> None:
         office = self.office
-        found = await office.request(office.api.find_bookings(**lookup_terms(self.query_text)))
+        terms = lookup_terms(self.query_text)
+        found = await office.request(office.api.find_bookings(**terms))
         if found is None:
             return
-        self._list(found)
-        if not found:
+        entries: list[WaitlistEntryOut] = []
+        if "code" not in terms:  # a customer's phone or e-mail: their waiting lists too
+            entries = await office.request(office.api.find_waitlist(**terms)) or []
+        self._list(found, entries)
+        if not found and not entries:
             self.notify(f"No booking matches {self.query_text.strip()!r}.", severity="warning")
         else:
             self.query_one("#found", DataTable).focus()
 
-    def _list(self, found: list[BookingSummary]) -> None:
+    def _list(self, found: list[BookingSummary], entries: Sequence[WaitlistEntryOut] = ()) -> None:
         table = self.query_one("#found", DataTable)
         table.clear()
         timezone = self._timezone
@@ -137,14 +149,59 @@ class BookingsScreen(BoxOfficeScreen):
                 format_money(row.total_minor, row.currency),
                 key=row.code,
             )
-        if not found:
+        self.entries = {f"{WAITLIST_ROW}{entry.entry_id}": entry for entry in entries}
+        for key, entry in self.entries.items():
+            starts = local_time(entry.starts_at, timezone) if entry.starts_at else None
+            table.add_row(
+                Text("waitlist", style="italic"),
+                entry.movie_title or "",
+                f"{starts:%d %b %H:%M}" if starts else "",
+                f"{entry.seats_wanted} wanted",
+                _entry_status(entry, timezone),
+                "",
+                key=key,
+            )
+        if not found and not entries:
             self._show_booking(None)
 
     @on(DataTable.RowHighlighted, "#found")
     def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        code = event.row_key.value
-        if code is not None and (self.booking is None or self.booking.code != code):
-            self.open_booking(code)
+        key = event.row_key.value
+        if key is not None and key in self.entries:
+            self._show_entry(self.entries[key])
+        elif key is not None and (self.booking is None or self.booking.code != key):
+            self.open_booking(key)
+
+    def _show_entry(self, entry: WaitlistEntryOut) -> None:
+        self._show_booking(None)
+        self.entry = entry
+        self.query_one("#details-box").border_title = "Waiting list"
+        self.query_one("#booking-details", Static).update(_entry_details(entry, self._timezone))
+        self.refresh_bindings()
+
+    # -- a waiting-list offer, booked at the counter --------------------------------------
+
+    def action_book_offer(self) -> None:
+        if _offered(self.entry):
+            assert self.entry is not None
+            self.book_offer(self.entry)
+
+    @work(exclusive=True, group="offer")
+    async def book_offer(self, entry: WaitlistEntryOut) -> None:
+        """Checkout for the seats held for the customer; the booking is theirs."""
+        office = self.office
+        assert entry.hold_id is not None
+        quote = await office.request(office.api.quote(entry.hold_id))
+        show = await office.request(office.api.show(entry.show_id)) if quote else None
+        if quote is None or show is None:
+            return
+        hold = HoldOut(
+            hold_id=entry.hold_id,
+            show_id=entry.show_id,
+            seat_ids=[seat.seat_id for seat in quote.seats],
+            expires_at=quote.expires_at,
+        )
+        self.app.push_screen(CheckoutScreen(show, hold))
 
     @work(exclusive=True, group="open")
     async def open_booking(self, code: str) -> None:
@@ -156,6 +213,8 @@ class BookingsScreen(BoxOfficeScreen):
 
     def _show_booking(self, booking: BookingOut | None, refunds: Sequence[RefundOut] = ()) -> None:
         self.booking = booking
+        self.entry = None
+        self.query_one("#details-box").border_title = "Booking"
         details = self.query_one("#booking-details", Static)
         seats = self.query_one("#cancel-seats", SelectionList)
         seats.clear_options()
@@ -213,6 +272,8 @@ class BookingsScreen(BoxOfficeScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_booking":
             return _cancellable(self.booking)
+        if action == "book_offer":
+            return _offered(self.entry)
         return True
 
     @property
@@ -257,6 +318,44 @@ def _details(booking: BookingOut, refunds: list[RefundOut], timezone: str) -> Gr
         where = refund.method or refund.destination
         lines.add_row(Text(f"  {where} {refund.status.lower()}", "dim"), money(refund.amount_minor))
     return Group(head, lines)
+
+
+def _offered(entry: WaitlistEntryOut | None) -> bool:
+    return (
+        entry is not None and entry.status == WaitlistStatus.OFFERED and entry.hold_id is not None
+    )
+
+
+def _entry_status(entry: WaitlistEntryOut, timezone: str) -> str:
+    if entry.status == WaitlistStatus.WAITING and entry.position:
+        return f"waiting, #{entry.position}"
+    if entry.status == WaitlistStatus.OFFERED and entry.offer_expires_at:
+        return f"offered until {local_time(entry.offer_expires_at, timezone):%H:%M}"
+    return entry.status.lower()
+
+
+def _entry_details(entry: WaitlistEntryOut, timezone: str) -> Text:
+    customer = entry.customer or CustomerContact()
+    kind = f"{entry.seat_type} " if entry.seat_type else ""
+    seats = f"{entry.seats_wanted} {kind}seat{'s' if entry.seats_wanted > 1 else ''}"
+    when = f" · {local_time(entry.starts_at, timezone):%a %d %b %H:%M}" if entry.starts_at else ""
+    details = Text.assemble(
+        (customer.name or "", "bold"),
+        "\n",
+        (entry.movie_title or "", "bold"),
+        f"{when} · {entry.theater_name or ''}\n",
+        (" · ".join(c for c in (customer.phone, customer.email) if c) or "no contact", "dim"),
+        f"\n\n{seats} wanted: ",
+    )
+    if entry.status == WaitlistStatus.WAITING:
+        details.append(f"number {entry.position} in line.")
+    elif _offered(entry) and entry.offer_expires_at:
+        until = local_time(entry.offer_expires_at, timezone)
+        details.append(f"held for the customer until {until:%H:%M}.\n", "bold")
+        details.append("Press p to book them for the customer.")
+    else:
+        details.append(f"{entry.status.lower()}.")
+    return details
 
 
 def _contact(booking: BookingOut) -> str:

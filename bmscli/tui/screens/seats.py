@@ -29,10 +29,11 @@ from bmscli.tui.retry import Backoff
 from bmscli.tui.screens.base import BoxOfficeScreen
 from bmscli.tui.screens.checkout import CheckoutScreen
 from bmscli.tui.screens.prompt import Prompt
+from bmscli.tui.screens.waitlist_customer import WaitlistCustomerScreen
 from bmscli.tui.widgets.countdown import Countdown
 from bmscli.tui.widgets.legend import Legend
 from bmscli.tui.widgets.seat_map import SeatMap
-from server.contracts.api import HoldOut, SeatMapOut, ShowOut
+from server.contracts.api import HoldOut, SeatMapOut, ShowOut, WaitlistEntryOut
 
 DEFAULT_PARTY = "2"
 CHOOSE_HINT = "Choose seats: arrows and space, or b for the best"
@@ -211,23 +212,38 @@ class SeatScreen(BoxOfficeScreen):
     # -- the waiting list -----------------------------------------------------------------
 
     def action_waitlist(self) -> None:
-        self._ask_party("Sold out. How many seats to wait for?", self.join_waitlist)
+        if self.office.serves_customers:  # a clerk queues the customer at the counter
+            screen = WaitlistCustomerScreen(self.show.show_id, seats=DEFAULT_PARTY)
+            self.app.push_screen(screen, self._on_the_list)
+        else:
+            self._ask_party("Sold out. How many seats to wait for?", self.join_waitlist)
 
     @work(exclusive=True, group="waitlist")
     async def join_waitlist(self, count: int) -> None:
         office = self.office
-        entry = await office.request(office.api.join_waitlist(self.show.show_id, count))
+        self._on_the_list(await office.request(office.api.join_waitlist(self.show.show_id, count)))
+
+    def _on_the_list(self, entry: WaitlistEntryOut | None) -> None:
         if entry is None:
             return
+        count = entry.seats_wanted
         seats = f"{count} seat{'s' if count > 1 else ''}"
         place = f"number {entry.position} in line" if entry.position else "in line"
-        self.selection_info.update(Text(f"Waiting list: {place} for {seats}", style="bold"))
-        self.notify(
-            f"On the waiting list, {place} for {seats}. When seats free up they are held "
-            "for the buyer, who is told to pay for them before the hold runs out.",
-            title="Waiting list",
-            timeout=12,
-        )
+        if self.office.serves_customers and entry.customer is not None:
+            who = entry.customer.name or "The customer"
+            line = f"Waiting list: {who}" + (f" #{entry.position}" if entry.position else "")
+            message = (
+                f"{who} is {place} for {seats}. When seats free up they are held for {who}, "
+                "who is told by e-mail or SMS to book them before the hold runs out."
+            )
+        else:
+            line = f"Waiting list: {place} for {seats}"
+            message = (
+                f"On the waiting list, {place} for {seats}. When seats free up they are held "
+                "for the buyer, who is told to pay for them before the hold runs out."
+            )
+        self.selection_info.update(Text(line, style="bold", no_wrap=True, overflow="ellipsis"))
+        self.notify(message, title="Waiting list", timeout=12)
 
     # -- holding --------------------------------------------------------------------------
 

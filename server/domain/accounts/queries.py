@@ -8,11 +8,12 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, text, update
+from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.contracts.enums import Role, TokenKind
 from server.db.models import ApiToken, User, UserTheater
+from server.domain.accounts.contact import MIN_PHONE_DIGITS
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -116,3 +117,113 @@ async def revoke_sessions(
         .values(revoked_at=now)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# -- customers by how they are reached ------------------------------------------------------
+
+USERS = User.__table__.c
+# Guests keep the e-mail they leave in their preferences (users.email is for logins).
+GUEST_EMAIL = USERS.preferences["contact_email"].astext
+
+
+def _digits(column: Any) -> Any:
+    return func.regexp_replace(column, "[^0-9]", "", "g")
+
+
+def phone_matches(column: Any, digits: str) -> ColumnElement[bool]:
+    """A stored phone number is the one typed (as digits) when their digits agree, either
+    side perhaps with a country code the other left out (a suffix match). A stored number
+    with too few digits to be one never matches."""
+    stored = _digits(column)
+    return and_(
+        func.length(stored) >= MIN_PHONE_DIGITS,
+        or_(
+            stored == digits,
+            func.right(stored, len(digits)) == digits,
+            func.right(digits, func.length(stored)) == stored,
+        ),
+    )
+
+
+def _reached_at(*, email: str | None = None, phone_digits: str | None = None) -> Any:
+    """Reached at this e-mail (a login, or the contact e-mail a guest left; any case), or at
+    this phone number."""
+    if email is not None:
+        wanted = email.lower()
+        return or_(func.lower(USERS.email) == wanted, func.lower(GUEST_EMAIL) == wanted)
+    assert phone_digits is not None, "an e-mail or a phone number"
+    return phone_matches(USERS.phone, phone_digits)
+
+
+CUSTOMERS = select(USERS.id, USERS.name, USERS.is_guest).where(
+    USERS.role == Role.CUSTOMER.value, USERS.is_active
+)
+
+
+async def customer_by_contact(
+    conn: AsyncConnection, *, email: str | None, phone_digits: str | None
+) -> Any:
+    """The customer reached at this e-mail; else the one at this phone number who has no
+    other e-mail on file. Registered customers come before guests, then the newest."""
+    first = CUSTOMERS.order_by(USERS.is_guest, USERS.created_at.desc(), USERS.id).limit(1)
+    if email is not None:
+        found = (await conn.execute(first.where(_reached_at(email=email)))).first()
+        if found is not None or phone_digits is None:
+            return found
+    if phone_digits is None:
+        return None
+    by_phone = first.where(_reached_at(phone_digits=phone_digits))
+    if email is not None:
+        by_phone = by_phone.where(func.coalesce(USERS.email, GUEST_EMAIL).is_(None))
+    return (await conn.execute(by_phone)).first()
+
+
+async def customers_reached_at(
+    conn: AsyncConnection, *, email: str | None = None, phone_digits: str | None = None
+) -> list[uuid.UUID]:
+    """Every customer reached at this e-mail or this phone number."""
+    rows = await conn.execute(CUSTOMERS.where(_reached_at(email=email, phone_digits=phone_digits)))
+    return [row.id for row in rows]
+
+
+async def insert_guest_customer(
+    conn: AsyncConnection, *, name: str, email: str | None, phone: str | None
+) -> uuid.UUID:
+    """A customer with no login, known by the contact a clerk took down."""
+    user_id = await conn.scalar(
+        insert(User)
+        .values(
+            name=name,
+            email=None,
+            phone=phone,
+            role=Role.CUSTOMER.value,
+            is_guest=True,
+            preferences={"contact_email": email} if email else {},
+        )
+        .returning(User.id)
+    )
+    assert user_id is not None
+    return user_id
+
+
+async def fill_in_guest(
+    conn: AsyncConnection, user_id: uuid.UUID, *, name: str, email: str | None, phone: str | None
+) -> None:
+    """Complete a guest's record with what it lacks (a phone, an e-mail, a name other than
+    "Guest"); what it has is kept. Registered accounts are never changed."""
+    await conn.execute(
+        text(
+            """
+            UPDATE users
+               SET phone = COALESCE(phone, CAST(:phone AS text)),
+                   preferences = CASE
+                       WHEN CAST(:email AS text) IS NULL
+                         OR preferences->>'contact_email' IS NOT NULL THEN preferences
+                       ELSE preferences || jsonb_build_object('contact_email', CAST(:email AS text))
+                   END,
+                   name = CASE WHEN name = 'Guest' THEN :name ELSE name END
+             WHERE id = :id AND is_guest
+            """
+        ),
+        {"id": user_id, "name": name, "email": email, "phone": phone},
+    )

@@ -8,13 +8,15 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from server.clock import Clock
 from server.contracts import api
+from server.contracts.checkout import CustomerContact
 from server.contracts.enums import Role, TokenKind
 from server.db.models import ApiToken, User, UserTheater
 from server.domain.accounts import queries
+from server.domain.accounts.contact import digits_of
 from server.domain.accounts.principal import Principal
 from server.domain.accounts.security import (
     hash_password,
@@ -110,6 +112,26 @@ async def guest(
         session, user, kind=TokenKind.SESSION, name="guest", expires_at=expires_at
     )
     return await _token_out(session, user, token, expires_at)
+
+
+async def customer_for(conn: AsyncConnection, customer: CustomerContact) -> uuid.UUID:
+    """The customer a clerk acts for (``customer`` already checked by
+    ``contact.checked_customer``): the customer reached at that e-mail, else at that phone
+    number, else a new guest customer with that name and contact. A guest found is completed
+    with the addresses it lacked, so whatever the clerk took down reaches them."""
+    digits = digits_of(customer.phone) if customer.phone else None
+    found = await queries.customer_by_contact(conn, email=customer.email, phone_digits=digits)
+    name = customer.name or "Guest"
+    if found is None:
+        return await queries.insert_guest_customer(
+            conn, name=name, email=customer.email, phone=customer.phone
+        )
+    if found.is_guest:
+        await queries.fill_in_guest(
+            conn, found.id, name=name, email=customer.email, phone=customer.phone
+        )
+    user_id: uuid.UUID = found.id
+    return user_id
 
 
 def token_cache() -> TtlCache[str, Principal]:

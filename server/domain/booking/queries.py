@@ -35,6 +35,7 @@ from server.db.models import (
     WalletEntry,
 )
 from server.db.models.booking import AMOUNT_COLUMNS
+from server.domain.accounts.queries import phone_matches
 
 # -- the confirmation transaction ----------------------------------------------------------
 
@@ -485,10 +486,6 @@ async def replace_ticket(
 LOOKUP_LIMIT = 50
 
 
-def _digits(column: Any) -> Any:
-    return func.regexp_replace(column, "[^0-9]", "", "g")
-
-
 @dataclass(frozen=True, slots=True)
 class LookupFilter:
     """Exactly one of code, phone digits or a lower-cased e-mail; ``theater_ids`` None means
@@ -505,13 +502,7 @@ def _match(where: LookupFilter) -> Any:
     if where.code is not None:
         return booking.code == where.code
     if where.phone_digits is not None:
-        # Either side may carry a country code the other left out: a suffix match on digits.
-        stored = _digits(booking.contact_phone)
-        return or_(
-            stored == where.phone_digits,
-            func.right(stored, len(where.phone_digits)) == where.phone_digits,
-            func.right(where.phone_digits, func.length(stored)) == stored,
-        )
+        return phone_matches(booking.contact_phone, where.phone_digits)
     return or_(
         func.lower(booking.contact_email) == where.email,
         func.lower(User.email) == where.email,

@@ -15,12 +15,11 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,8 +43,10 @@ from server.contracts.checkout import (
     TicketOut,
 )
 from server.contracts.enums import (
-    BOOKING_LOOKUP_ROLES,
+    COUNTER_STAFF_ROLES,
     BookingStatus,
+    Channel,
+    HoldKind,
     HoldStatus,
     PaymentMethod,
     PaymentStatus,
@@ -54,6 +55,7 @@ from server.contracts.enums import (
 )
 from server.contracts.notifications import BookingConfirmed
 from server.db.models.booking import AMOUNT_COLUMNS
+from server.domain.accounts.contact import checked_contact, checked_email, phone_digits
 from server.domain.accounts.principal import Principal
 from server.domain.booking import queries
 from server.domain.booking.queries import BookingHead
@@ -93,8 +95,6 @@ CODE_LENGTH = 8
 PICKUP_CODE_LENGTH = 6
 MAX_SNACK_QUANTITY = 20
 CHECKOUT_LOCK_SECONDS = 120
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +127,7 @@ async def price_hold(
         context = _check_hold(context, principal, hold_id, now)
         snacks = await _snacks(conn, context, body.snacks)
         coupon = await _coupon(conn, context, principal, body.coupon_code, now)
-    _check_points(context, body.loyalty_points)
+    _check_points(context, principal, body.loyalty_points)
     order = Order(
         seats=context.seats,
         fee_per_seat_minor=context.fee_per_seat_minor,
@@ -145,7 +145,7 @@ def _check_hold(
     if context is None:
         raise NotFound(f"There is no hold {hold_id}; hold seats first.")
     if context.buyer_id != principal.user_id:
-        raise Conflict("That hold is not yours; hold seats under your own login.")
+        context = _sold_for_customer(context, principal)
     if context.hold_status == HoldStatus.CONVERTED.value:
         raise Conflict("That hold is already booked; find it under your bookings.")
     if context.hold_status != HoldStatus.ACTIVE.value or context.expires_at <= now:
@@ -157,6 +157,24 @@ def _check_hold(
     if context.show_status != ShowStatus.SCHEDULED.value or context.starts_at <= now:
         raise Conflict("This show is no longer on sale.")
     return context
+
+
+def _sold_for_customer(context: HoldContext, principal: Principal) -> HoldContext:
+    """Someone else's hold: only a waiting-list offer, which box-office staff of its theater
+    may book at the counter for the customer it was made for. The booking stays the
+    customer's; it is a box-office sale."""
+    if context.kind != HoldKind.WAITLIST_OFFER.value or principal.role not in COUNTER_STAFF_ROLES:
+        raise Conflict("That hold is not yours; hold seats under your own login.")
+    if not principal.can_act_for(context.theater_id):
+        raise Forbidden(
+            f"That waiting-list offer is for a show at {context.theater_name}, not one of your "
+            "theaters; the customer can book it there or online."
+        )
+    return replace(context, channel=Channel.BOX_OFFICE.value)
+
+
+def _for_customer(context: HoldContext, principal: Principal) -> bool:
+    return context.buyer_id != principal.user_id
 
 
 async def _snacks(
@@ -205,9 +223,15 @@ async def _coupon(
     return coupon
 
 
-def _check_points(context: HoldContext, points: int) -> None:
+def _check_points(context: HoldContext, principal: Principal, points: int) -> None:
     if points < 0:
         raise Invalid("loyalty_points cannot be negative.", field="loyalty_points")
+    if points and _for_customer(context, principal):
+        raise Invalid(
+            "Loyalty points are the customer's own to spend, in the app; leave "
+            "loyalty_points out when booking for them at the counter.",
+            field="loyalty_points",
+        )
     if points > context.buyer_points:
         raise Invalid(
             f"You have {context.buyer_points} loyalty points; you asked to redeem {points}.",
@@ -281,6 +305,9 @@ async def book(
     _check_contact(body)
     async with _checkout_lock(services, body.hold_id):
         checkout = await price_hold(services, principal, body.hold_id, body)
+        if _for_customer(checkout.context, principal):
+            _check_counter_payment(body)
+            body = _with_customer_contact(body, checkout.context)
         plans = await payments.plan_parts(
             services,
             principal,
@@ -295,13 +322,29 @@ async def book(
 
 
 def _check_contact(body: BookingRequest) -> None:
-    contact = body.contact
-    if contact is None:
-        return
-    if contact.email is not None and not EMAIL.match(contact.email.strip()):
-        raise Invalid("contact.email is not an e-mail address.", field="contact.email")
-    if contact.phone is not None and not PHONE.match(contact.phone.strip()):
-        raise Invalid("contact.phone must be 6–20 digits.", field="contact.phone")
+    if body.contact is not None:
+        checked_contact(body.contact, "contact")
+
+
+def _check_counter_payment(body: BookingRequest) -> None:
+    """Booking for a customer at the counter: the wallet (like loyalty points) is the
+    customer's own to spend, and not the clerk's to spend for them."""
+    for index, part in enumerate(body.payments):
+        if part.method == PaymentMethod.WALLET:
+            raise Invalid(
+                f"payments[{index}]: the customer's wallet can only be spent by the customer, "
+                "in the app; take cash, card or UPI at the counter.",
+                field=f"payments[{index}].method",
+            )
+
+
+def _with_customer_contact(body: BookingRequest, context: HoldContext) -> BookingRequest:
+    """A booking made for a customer at the counter is theirs to be found and told about:
+    with no contact given, it carries the customer's own."""
+    if body.contact is not None and (body.contact.email or body.contact.phone):
+        return body
+    contact = Contact(email=context.buyer_email, phone=context.buyer_phone)
+    return msgspec.structs.replace(body, contact=contact)
 
 
 @asynccontextmanager
@@ -879,14 +922,12 @@ async def ticket_payload(services: Services, principal: Principal, code: str) ->
 
 # -- staff lookup ----------------------------------------------------------------------------
 
-MIN_PHONE_DIGITS = 6
-
 
 def lookup_filter(
     principal: Principal, *, code: str | None, phone: str | None, email: str | None
 ) -> queries.LookupFilter:
     """Check who asks and what for: one of code, phone or e-mail, each sensible."""
-    if principal.role not in BOOKING_LOOKUP_ROLES:
+    if principal.role not in COUNTER_STAFF_ROLES:
         raise Forbidden(
             "Looking bookings up is for box-office staff; open your own booking with its code "
             "at /api/v1/bookings/{code}."
@@ -905,17 +946,8 @@ def lookup_filter(
             raise Invalid(f"{asked['code']!r} is not a booking code; codes are like K7Q2M9XD.")
         return queries.LookupFilter(scope, code=code_text)
     if "phone" in asked:
-        digits = re.sub(r"[^0-9]", "", asked["phone"])
-        if len(digits) < MIN_PHONE_DIGITS:
-            raise Invalid(
-                f"{asked['phone']!r} has too few digits for a phone number; type at least "
-                f"{MIN_PHONE_DIGITS}.",
-                field="phone",
-            )
-        return queries.LookupFilter(scope, phone_digits=digits)
-    if not EMAIL.match(asked["email"]):
-        raise Invalid(f"{asked['email']!r} is not an e-mail address.", field="email")
-    return queries.LookupFilter(scope, email=asked["email"].casefold())
+        return queries.LookupFilter(scope, phone_digits=phone_digits(asked["phone"], "phone"))
+    return queries.LookupFilter(scope, email=checked_email(asked["email"], "email").casefold())
 
 
 async def lookup(

@@ -275,15 +275,22 @@ def waitlist_offered(event: WaitlistOffered, occasion: Occasion) -> Letter:
     seats = "1 seat" if count == 1 else f"{count} seats"
     deadline = local_time(event.expires_at, show.timezone)
     subject = f"Seats for you: {show_phrase(show)}"
+    if event.at_box_office:
+        how = (
+            f"Come to the box office at {show.theater_name}, {show.theater_address}, and "
+            "give your name or phone number to book them before then"
+        )
+        where = f" at the {show.theater_name} box office"
+    else:
+        how, where = "Open your holds in the app and book them before then", ""
     body = letter_body(
         occasion.recipient.name,
         f"Good news from the waiting list: {seats} opened up for {show_phrase(show)} at "
         f"{show.theater_name}, and we are holding them for you until {deadline}.",
-        "Open your holds in the app and book them before then; after that they go to the "
-        "next person in line.",
+        f"{how}; after that they go to the next person in line.",
         signature=show.theater_name,
     )
-    sms = f"{seats} held for you: {show_phrase(show)}. Book before {deadline}."
+    sms = f"{seats} held for you: {show_phrase(show)}. Book{where} before {deadline}."
     return Letter(subject, body, sms)
 
 

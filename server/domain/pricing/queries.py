@@ -23,6 +23,7 @@ class HoldContext:
     hold_status: str
     expires_at: datetime
     channel: str
+    kind: str
     movie_id: uuid.UUID
     movie_title: str
     theater_id: uuid.UUID
@@ -34,15 +35,19 @@ class HoldContext:
     currency: str
     timezone: str
     buyer_points: int
+    # How the buyer is reached (a guest's e-mail is the contact they left).
+    buyer_email: str | None
+    buyer_phone: str | None
     seats: tuple[SeatPrice, ...]
 
 
 _HOLD_CONTEXT = """
 SELECT h.id AS hold_id, h.show_id, h.buyer_id, h.status AS hold_status, h.expires_at,
-       h.channel, m.id AS movie_id, m.title AS movie_title, t.id AS theater_id,
+       h.channel, h.kind, m.id AS movie_id, m.title AS movie_title, t.id AS theater_id,
        t.name AS theater_name, sh.starts_at, sh.status AS show_status,
        t.convenience_fee_minor AS fee_per_seat_minor, c.tax_rate_bp, c.currency, c.timezone,
        u.loyalty_points AS buyer_points,
+       COALESCE(u.email, u.preferences->>'contact_email') AS buyer_email, u.phone AS buyer_phone,
        seats.ids, seats.labels, seats.types, seats.prices
   FROM holds h
   JOIN shows sh ON sh.id = h.show_id

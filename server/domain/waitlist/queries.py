@@ -64,22 +64,55 @@ async def live_entry_of(conn: AsyncConnection, show_id: uuid.UUID, user_id: uuid
     ).first()
 
 
+# An entry with its place in line, its show and whose it is (and how they are reached).
+_ENTRIES = """
+SELECT w.id, w.show_id, w.user_id, w.seats_wanted, w.seat_type, w.status,
+       w.offered_hold_id, w.offer_expires_at, w.created_at,
+       (SELECT count(*) + 1 FROM waitlist_entries o
+         WHERE o.show_id = w.show_id AND o.status = 'WAITING'
+           AND o.created_at < w.created_at) AS position,
+       sh.theater_id, sh.starts_at, m.title AS movie_title, t.name AS theater_name,
+       u.name AS customer_name, u.phone AS customer_phone,
+       COALESCE(u.email, u.preferences->>'contact_email') AS customer_email
+  FROM waitlist_entries w
+  JOIN shows sh ON sh.id = w.show_id
+  JOIN movies m ON m.id = sh.movie_id
+  JOIN theaters t ON t.id = sh.theater_id
+  JOIN users u ON u.id = w.user_id
+"""
+FOUND_LIMIT = 50
+
+
 async def entry(conn: AsyncConnection, entry_id: uuid.UUID) -> Any:
-    return (
-        await conn.execute(
-            text(
-                """
-                SELECT w.id, w.show_id, w.user_id, w.seats_wanted, w.seat_type, w.status,
-                       w.offered_hold_id, w.offer_expires_at, w.created_at,
-                       (SELECT count(*) + 1 FROM waitlist_entries o
-                         WHERE o.show_id = w.show_id AND o.status = 'WAITING'
-                           AND o.created_at < w.created_at) AS position
-                  FROM waitlist_entries w WHERE w.id = :id
-                """
-            ),
-            {"id": entry_id},
-        )
-    ).first()
+    return (await conn.execute(text(_ENTRIES + " WHERE w.id = :id"), {"id": entry_id})).first()
+
+
+async def entries_of(
+    conn: AsyncConnection,
+    user_ids: list[uuid.UUID],
+    theater_ids: frozenset[uuid.UUID] | None,
+    now: datetime,
+) -> list[Any]:
+    """These people's entries for shows not yet started, at these theaters (None: all), the
+    soonest show first."""
+    rows = await conn.execute(
+        text(
+            _ENTRIES
+            + """
+             WHERE w.user_id = ANY(:users) AND sh.starts_at > :now
+               AND (CAST(:theaters AS uuid[]) IS NULL OR sh.theater_id = ANY(:theaters))
+             ORDER BY sh.starts_at, w.created_at
+             LIMIT :limit
+            """
+        ),
+        {
+            "users": user_ids,
+            "now": now,
+            "theaters": None if theater_ids is None else list(theater_ids),
+            "limit": FOUND_LIMIT,
+        },
+    )
+    return list(rows)
 
 
 async def settle_offers(conn: AsyncConnection, now: datetime) -> None:
@@ -115,8 +148,9 @@ async def shows_with_waiting(conn: AsyncConnection, now: datetime) -> list[uuid.
 async def waiting_in_order(conn: AsyncConnection, show_id: uuid.UUID) -> list[Any]:
     rows = await conn.execute(
         text(
-            "SELECT id, user_id, seats_wanted, seat_type FROM waitlist_entries"
-            " WHERE show_id = :show AND status = 'WAITING' ORDER BY created_at, id"
+            "SELECT w.id, w.user_id, w.seats_wanted, w.seat_type, u.is_guest"
+            " FROM waitlist_entries w JOIN users u ON u.id = w.user_id"
+            " WHERE w.show_id = :show AND w.status = 'WAITING' ORDER BY w.created_at, w.id"
         ),
         {"show": show_id},
     )

@@ -1,7 +1,9 @@
 """Waiting-list rules.
 
 Joining is allowed when the show cannot seat the request right now (fewer free seats of the
-wanted type than asked). A background job walks each show's line in order: when best-available
+wanted type than asked). Customers join for themselves; box-office staff join for the customer
+at the counter, who is found by e-mail or phone (or kept as a guest customer) and owns the
+entry, its offer and the booking made from it. A background job walks each show's line in order: when best-available
 finds a block for the person at the head, it takes a priority hold for them (kind
 ``waitlist_offer``, the theater's hold time) and queues a ``waitlist.offered`` notification in
 the same transaction. Booking that hold fulfils the entry; letting it run out expires the
@@ -15,7 +17,11 @@ from datetime import timedelta
 from typing import Any
 
 from server.contracts import api
-from server.contracts.enums import HoldKind, SeatStatus
+from server.contracts.checkout import CustomerContact
+from server.contracts.enums import COUNTER_STAFF_ROLES, HoldKind, SeatStatus
+from server.domain.accounts import queries as accounts_queries
+from server.domain.accounts import services as accounts
+from server.domain.accounts.contact import checked_customer, checked_email, phone_digits
 from server.domain.accounts.principal import Principal
 from server.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from server.domain.inventory import services as inventory
@@ -34,9 +40,56 @@ def entry_out(row: Any) -> api.WaitlistEntryOut:
         seats_wanted=row.seats_wanted,
         seat_type=row.seat_type,
         status=row.status,
-        position=getattr(row, "position", None) if row.status == "WAITING" else None,
+        position=row.position if row.status == "WAITING" else None,
         hold_id=row.offered_hold_id,
         offer_expires_at=row.offer_expires_at,
+        customer=CustomerContact(
+            name=row.customer_name, email=row.customer_email, phone=row.customer_phone
+        ),
+        movie_title=row.movie_title,
+        theater_name=row.theater_name,
+        starts_at=row.starts_at,
+    )
+
+
+def _whom(principal: Principal, customer: CustomerContact | None) -> CustomerContact | None:
+    """The customer a clerk queues (checked), or None when callers queue themselves."""
+    if principal.role in COUNTER_STAFF_ROLES:
+        if customer is None:
+            raise Invalid(
+                "You are signed in as box-office staff, and staff do not wait for seats "
+                'themselves: give the customer in "customer", with their name and e-mail '
+                "or phone number, so the offer reaches them.",
+                field="customer",
+            )
+        return checked_customer(customer, "customer")
+    if principal.is_staff:
+        raise Forbidden(
+            "A kiosk device does not wait for seats itself: start a guest session for the "
+            "customer (POST /api/v1/auth/guest) and join the waiting list with it."
+        )
+    if customer is not None:
+        raise Forbidden(
+            "Only box-office staff put someone else on a waiting list; leave out "
+            '"customer" to join it yourself.'
+        )
+    return None
+
+
+def _already(customer: CustomerContact | None, entry: Any) -> Conflict:
+    if customer is None:
+        return Conflict(
+            "You are already on the waiting list for this show.", entry_id=str(entry.id)
+        )
+    where = (
+        f"number {entry.position} in line"
+        if entry.status == "WAITING"
+        else "seats are held for them now"
+    )
+    return Conflict(
+        f"{entry.customer_name} ({customer.email or customer.phone}) is already on the waiting "
+        f"list for this show ({where}); there is no need to add them again.",
+        entry_id=str(entry.id),
     )
 
 
@@ -45,7 +98,13 @@ async def join(
 ) -> api.WaitlistEntryOut:
     if not 1 <= body.seats_wanted <= MAX_SEATS:
         raise Invalid(f"seats_wanted must be between 1 and {MAX_SEATS}.")
+    customer = _whom(principal, body.customer)
     terms = await inventory.load_terms(services, show_id)
+    if customer is not None and not principal.can_act_for(terms.theater_id):
+        raise Forbidden(
+            "That show is not in one of your theaters; its own box office can put the "
+            "customer on its waiting list."
+        )
     if body.seat_type is not None and body.seat_type not in terms.prices:
         known = ", ".join(sorted(terms.prices))
         raise Invalid(f"This show has no {body.seat_type!r} seats; use one of {known}.")
@@ -53,16 +112,19 @@ async def join(
     if terms.starts_at <= now:
         raise Conflict("This show has already started.")
     async with services.engine.begin() as conn:
-        if await queries.live_entry_of(conn, show_id, principal.user_id):
-            raise Conflict("You are already on the waiting list for this show.")
+        if customer is None:
+            user_id = principal.user_id
+        else:
+            user_id = await accounts.customer_for(conn, customer)
+        live = await queries.live_entry_of(conn, show_id, user_id)
+        if live:
+            raise _already(customer, await queries.entry(conn, live.id))
         free = await queries.free_seat_count(conn, show_id, body.seat_type, now)
         if free >= body.seats_wanted:
             raise Conflict(
                 f"There are still {free} free seats for this show: hold them instead of waiting."
             )
-        row = await queries.insert_entry(
-            conn, show_id, principal.user_id, body.seats_wanted, body.seat_type
-        )
+        row = await queries.insert_entry(conn, show_id, user_id, body.seats_wanted, body.seat_type)
         entry = await queries.entry(conn, row.id)
     return entry_out(entry)
 
@@ -70,11 +132,14 @@ async def join(
 async def status(
     services: Services, principal: Principal, entry_id: uuid.UUID
 ) -> api.WaitlistEntryOut:
+    """An entry, for the person on the list and for staff of the show's theater."""
     async with services.engine.connect() as conn:
         row = await queries.entry(conn, entry_id)
     if row is None:
         raise NotFound(f"There is no waiting-list entry {entry_id}.")
-    if row.user_id != principal.user_id and not principal.is_staff:
+    if row.user_id != principal.user_id and not (
+        principal.is_staff and principal.can_act_for(row.theater_id)
+    ):
         raise Forbidden("That waiting-list entry is someone else's.")
     return entry_out(row)
 
@@ -83,6 +148,36 @@ async def leave(services: Services, principal: Principal, entry_id: uuid.UUID) -
     await status(services, principal, entry_id)  # existence and ownership
     async with services.engine.begin() as conn:
         await queries.cancel_entry(conn, entry_id)
+
+
+async def find(
+    services: Services, principal: Principal, *, phone: str | None, email: str | None
+) -> list[api.WaitlistEntryOut]:
+    """Staff: the entries of the customers reached at a phone number or an e-mail, for
+    shows of the caller's theaters (platform admins: all) that have not started."""
+    if principal.role not in COUNTER_STAFF_ROLES:
+        raise Forbidden(
+            "Finding customers on waiting lists is for box-office staff; see your own entry "
+            "at /api/v1/waitlist/{entry_id}."
+        )
+    phone, email = (phone or "").strip(), (email or "").strip()
+    if bool(phone) == bool(email):
+        raise Invalid(
+            "Find waiting-list entries by exactly one of phone or email, "
+            "e.g. /api/v1/waitlist?phone=9820012345."
+        )
+    scope = None if principal.is_platform_admin else frozenset(principal.theater_ids)
+    async with services.engine.connect() as conn:
+        if phone:
+            people = await accounts_queries.customers_reached_at(
+                conn, phone_digits=phone_digits(phone, "phone")
+            )
+        else:
+            people = await accounts_queries.customers_reached_at(
+                conn, email=checked_email(email, "email")
+            )
+        rows = await queries.entries_of(conn, people, scope, services.clock.now())
+    return [entry_out(row) for row in rows]
 
 
 async def offer_freed_seats(services: Services) -> int:
@@ -148,6 +243,8 @@ async def _offer(
                 "hold_id": target.hold_id,
                 "seat_ids": list(target.seat_ids),
                 "expires_at": target.expires_at.isoformat(),
+                # A guest has no login to book with: the message sends them to the counter.
+                "at_box_office": waiting.is_guest,
             },
         )
     inventory.feed(services).publish(
