@@ -20,8 +20,6 @@ from server.db.models import (
     AuditEntry,
     Booking,
     BookingSeat,
-    City,
-    Coupon,
     CouponRedemption,
     LoyaltyEntry,
     Movie,
@@ -30,12 +28,12 @@ from server.db.models import (
     Show,
     SnackOrder,
     Theater,
-    Ticket,
     User,
     WalletEntry,
 )
 from server.db.models.booking import AMOUNT_COLUMNS
 from server.domain.accounts.queries import phone_matches
+from server.infra.database import driver_of, fetchrow
 
 # -- the confirmation transaction ----------------------------------------------------------
 
@@ -131,6 +129,10 @@ SELECT b.seat_id, b.version, (SELECT nextval('seat_events_seq')) AS sequence
 """
 
 
+# Parsed once: text() scans the statement for its parameters on every call otherwise.
+_CONFIRM_STATEMENT = text(_CONFIRM)
+
+
 @dataclass(frozen=True, slots=True)
 class BookedSeats:
     seats: list[tuple[uuid.UUID, int]]  # (seat id, new version), for the live feed
@@ -158,7 +160,7 @@ async def confirm_booking(
         "accessible": accessible,
         "now": now,
     }
-    rows = (await conn.execute(text(_CONFIRM), params)).all()
+    rows = (await conn.execute(_CONFIRM_STATEMENT, params)).all()
     if not rows:
         return None
     return BookedSeats(
@@ -333,40 +335,29 @@ class BookingHead:
     confirmed_at: datetime | None
 
 
+_BOOKING_HEAD = f"""
+SELECT b.id AS booking_id, b.code, b.status, b.user_id, b.show_id, sh.theater_id,
+       m.title AS movie_title, t.name AS theater_name, sh.starts_at, c.timezone, b.channel,
+       b.currency, {", ".join(f"b.{name}" for name in AMOUNT_COLUMNS)},
+       cp.code AS coupon_code, b.review_reason, b.contact_email, b.contact_phone,
+       b.confirmed_at
+  FROM bookings b
+  JOIN shows sh ON sh.id = b.show_id
+  JOIN movies m ON m.id = sh.movie_id
+  JOIN theaters t ON t.id = sh.theater_id
+  JOIN cities c ON c.id = t.city_id
+  LEFT JOIN coupons cp ON cp.id = b.coupon_id
+ WHERE b.code = :code
+"""
+
+
 async def booking_head(conn: AsyncConnection, code: str) -> BookingHead | None:
-    booking = Booking.__table__.c
-    query = (
-        select(
-            booking.id.label("booking_id"),
-            booking.code,
-            booking.status,
-            booking.user_id,
-            booking.show_id,
-            Show.theater_id,
-            Movie.title.label("movie_title"),
-            Theater.name.label("theater_name"),
-            Show.starts_at,
-            City.timezone,
-            booking.channel,
-            booking.currency,
-            *(booking[name] for name in AMOUNT_COLUMNS),
-            Coupon.code.label("coupon_code"),
-            booking.review_reason,
-            booking.contact_email,
-            booking.contact_phone,
-            booking.confirmed_at,
-        )
-        .join(Show, Show.id == booking.show_id)
-        .join(Movie, Movie.id == Show.movie_id)
-        .join(Theater, Theater.id == Show.theater_id)
-        .join(City, City.id == Theater.city_id)
-        .outerjoin(Coupon, Coupon.id == booking.coupon_id)
-        .where(booking.code == code.strip().upper())
-    )
-    row = (await conn.execute(query)).first()
+    """A booking by its code, with its show's facts (asyncpg directly: every ticket shown and
+    every booking opened reads it)."""
+    row = await fetchrow(await driver_of(conn), _BOOKING_HEAD, {"code": code.strip().upper()})
     if row is None:
         return None
-    values = dict(row._mapping)
+    values = dict(row)
     amounts = {name: int(values.pop(name)) for name in AMOUNT_COLUMNS}
     return BookingHead(**values, amounts=amounts)
 
@@ -394,27 +385,32 @@ async def payments_of(conn: AsyncConnection, booking_id: uuid.UUID) -> list[Any]
     return list(await conn.execute(query))
 
 
-async def extras_of(conn: AsyncConnection, booking_id: uuid.UUID) -> Any:
-    """The ticket, snack order and points earned of a booking, in one row (fields may be
-    NULL)."""
-    query = (
-        select(
-            Ticket.payload,
-            Ticket.checked_in_at,
-            Ticket.checkin_location,
-            SnackOrder.pickup_code,
-            SnackOrder.lines,
-            select(LoyaltyEntry.points)
-            .where(LoyaltyEntry.booking_id == booking_id, LoyaltyEntry.points > 0)
-            .scalar_subquery()
-            .label("points_earned"),
-        )
-        .select_from(Booking)
-        .outerjoin(Ticket, Ticket.booking_id == Booking.id)
-        .outerjoin(SnackOrder, SnackOrder.booking_id == Booking.id)
-        .where(Booking.id == booking_id)
-    )
-    return (await conn.execute(query)).one()
+_EXTRAS = """
+SELECT tk.payload, tk.checked_in_at, tk.checkin_location, so.pickup_code, so.lines,
+       (SELECT le.points FROM loyalty_ledger le
+         WHERE le.booking_id = b.id AND le.points > 0) AS points_earned
+  FROM bookings b
+  LEFT JOIN tickets tk ON tk.booking_id = b.id
+  LEFT JOIN snack_orders so ON so.booking_id = b.id
+ WHERE b.id = :booking
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Extras:
+    """What a booking carries besides seats and payments; None where it has none."""
+
+    payload: str | None
+    checked_in_at: datetime | None
+    checkin_location: str | None
+    pickup_code: str | None
+    lines: list[dict[str, Any]] | None
+    points_earned: int | None
+
+
+async def extras_of(conn: AsyncConnection, booking_id: uuid.UUID) -> Extras:
+    row = await fetchrow(await driver_of(conn), _EXTRAS, {"booking": booking_id})
+    return Extras(**row)
 
 
 # -- check-in --------------------------------------------------------------------------------

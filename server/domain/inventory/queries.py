@@ -1,10 +1,8 @@
 """SQL for the per-show seat inventory: the one place that changes show_seats.
 
 The two statements on the stampede's hot path (``read_seats`` and ``take_seats``) run on the
-asyncpg connection underneath SQLAlchemy's: SQLAlchemy's execution layer (statement cache
-keys, compilation, result wrapping) costs several times more CPU per call than asyncpg's
-prepared-statement path, and on release night that CPU is the server's throughput. Everything
-else here goes through SQLAlchemy as usual.
+asyncpg connection underneath SQLAlchemy's (see ``server/infra/database.py`` for why).
+Everything else here goes through SQLAlchemy as usual.
 
 Every statement that makes a seat BLOCKED treats an expired hold as free
 (``status = 'BLOCKED' AND held_until <= :now``), so an expired hold never blocks a buyer, even
@@ -15,17 +13,16 @@ transactions can never both turn the same seat BLOCKED.
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.infra.database import fetch
 
 FREE = "(ss.status = 'AVAILABLE' OR (ss.status = 'BLOCKED' AND ss.held_until <= :now))"
 SELLABLE = "(NOT ss.accessible_only OR :sell_accessible)"
@@ -66,28 +63,6 @@ class HoldTarget:
         return self.accessible or self.accessible_released
 
 
-_PLACEHOLDER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
-
-
-@functools.cache
-def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
-    """asyncpg numbers its parameters ($1, $2, …): turn ``:name`` placeholders into numbers,
-    once per statement text, and remember which name goes where."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
-
-    return _PLACEHOLDER.sub(number, sql), tuple(names)
-
-
-async def _fetch(conn: asyncpg.Connection, sql: str, params: dict[str, Any]) -> list[Any]:
-    numbered, names = _numbered(sql)
-    return list(await conn.fetch(numbered, *(params[name] for name in names)))
-
-
 _READ = (
     "SELECT seat_id, status, version, held_until, accessible_only FROM show_seats"
     " WHERE show_id = :show AND seat_id = ANY(CAST(:seats AS uuid[])) ORDER BY seat_id"
@@ -98,7 +73,7 @@ async def read_seats(
     conn: asyncpg.Connection, show_id: uuid.UUID, seat_ids: tuple[uuid.UUID, ...]
 ) -> list[SeatRow]:
     """The current rows of these seats, in seat order (no locks: the take re-checks them)."""
-    rows = await _fetch(conn, _READ, {"show": show_id, "seats": list(seat_ids)})
+    rows = await fetch(conn, _READ, {"show": show_id, "seats": list(seat_ids)})
     return [SeatRow(*row) for row in rows]
 
 
@@ -231,7 +206,7 @@ async def take_seats(
         set_fence = ", fence = :fence"
         params["fence"] = fence
     sql = _TAKE.format(versions_join=versions_join, extra=extra, set_fence=set_fence)
-    rows = await _fetch(conn, sql, params)
+    rows = await fetch(conn, sql, params)
     if rows and rows[0]["ok"]:
         seats = [(row["seat_id"], row["version"]) for row in rows]
         return TakeResult(seats, rows[0]["sequence"], frozenset())

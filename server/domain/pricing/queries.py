@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.db.models import Coupon, CouponRedemption
 from server.domain.pricing.services import CouponTerms, SeatPrice
+from server.infra.database import driver_of, fetchrow
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +69,10 @@ SELECT h.id AS hold_id, h.show_id, h.buyer_id, h.status AS hold_status, h.expire
 
 
 async def hold_context(conn: AsyncConnection, hold_id: uuid.UUID) -> HoldContext | None:
-    row = (await conn.execute(text(_HOLD_CONTEXT), {"hold": hold_id})).first()
+    row = await fetchrow(await driver_of(conn), _HOLD_CONTEXT, {"hold": hold_id})
     if row is None:
         return None
-    fields = dict(row._mapping)
+    fields = dict(row)
     columns = [fields.pop(name) or () for name in ("ids", "labels", "types", "prices")]
     seats = tuple(
         SeatPrice(seat_id, label, seat_type, int(price_minor))

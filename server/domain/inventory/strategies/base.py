@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -44,17 +42,6 @@ class LockStrategy(Protocol):
     name: str
 
     async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult: ...
-
-
-@asynccontextmanager
-async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection's asyncpg connection. SQLAlchemy never starts a transaction on it
-    (we run nothing through SQLAlchemy there), so each statement commits by itself (the
-    single-statement take needs no BEGIN/COMMIT trips), and a strategy that needs a
-    transaction opens one itself. See queries.py for why asyncpg directly."""
-    async with engine.connect() as conn:
-        pooled = await conn.get_raw_connection()
-        yield pooled.driver_connection
 
 
 def completed(result: TakeResult) -> HoldResult | None:

@@ -16,10 +16,10 @@ from server.domain.inventory.strategies.base import (
     SeatsUnavailable,
     backoff,
     completed,
-    driver_connection,
     read_unavailable,
     refusal,
 )
+from server.infra.database import driver_connection
 
 MAX_ATTEMPTS = 4
 

@@ -17,9 +17,9 @@ from server.domain.inventory.strategies.base import (
     HoldResult,
     SeatsUnavailable,
     completed,
-    driver_connection,
     refusal,
 )
+from server.infra.database import driver_connection
 
 LOCK_NOT_AVAILABLE = "55P03"
 

@@ -29,9 +29,9 @@ from server.domain.inventory.strategies.base import (
     HoldResult,
     SeatsUnavailable,
     completed,
-    driver_connection,
     refusal,
 )
+from server.infra.database import driver_connection
 
 LOCK_TTL_MS = 5_000
 CLOCK_DRIFT_FACTOR = 0.01

@@ -17,9 +17,9 @@ from server.domain.inventory.strategies.base import (
     SeatsUnavailable,
     backoff,
     completed,
-    driver_connection,
     refusal,
 )
+from server.infra.database import driver_connection
 
 MAX_ATTEMPTS = 6
 RETRYABLE = {"40001", "40P01"}  # serialization failure, deadlock detected
