@@ -173,6 +173,8 @@ class How:
     actor_id: uuid.UUID
     now: datetime
     show_cancelled: bool = False
+    # The seats of the ticket reissued for what is left (a partial cancellation).
+    ticket_seats: tuple[str, ...] = ()
 
     @property
     def record_reason(self) -> str:
@@ -196,6 +198,11 @@ async def cancel_booking(
     async with services.engine.begin() as conn:
         loaded = await _visible(conn, principal, code, lock=True)
         quoted = _quote(loaded, body.seat_ids, now)
+        ticket_seats: list[str] = []
+        if not quoted.plan.whole_booking:
+            ticket_seats = await tickets.reissue(
+                services, conn, loaded.booking.code, _seats_left(loaded, quoted.plan), now
+            )
         how = How(
             reason=_customer_reason(principal, loaded.booking),
             destination=destination,
@@ -203,12 +210,9 @@ async def cancel_booking(
             seat_status=SeatStatus.AVAILABLE,
             actor_id=principal.user_id,
             now=now,
+            ticket_seats=tuple(ticket_seats),
         )
         written = await _write(conn, loaded, quoted.plan, how)
-        if not quoted.plan.whole_booking:
-            await tickets.reissue(
-                services, conn, loaded.booking.code, _seats_left(loaded, quoted.plan), now
-            )
     await _after_commit(services, loaded, written, how)
     refunds = await _refunds_out(services, RefundFilter(refund_ids=written.refund_ids))
     return _cancellation_out(loaded, quoted, destination, confirmed=True, refunds=refunds)
@@ -471,7 +475,11 @@ async def _notify_cancelled(
         return
     seats = [] if plan.whole_booking else [line.seat.label for line in plan.seats]
     event = BookingCancelled(
-        booking_id=row.booking_id, seats=seats, refund_minor=plan.money_minor, reason=how.reason
+        booking_id=row.booking_id,
+        seats=seats,
+        refund_minor=plan.money_minor,
+        reason=how.reason,
+        ticket_seats=list(how.ticket_seats),
     )
     await outbox.enqueue(conn, "booking.cancelled", event)
 
