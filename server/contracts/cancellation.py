@@ -11,7 +11,11 @@ Endpoints:
 * ``POST /api/v1/admin/shows/{show_id}/cancel``: ``ShowCancelRequest`` →
   ``ShowCancellationOut`` (every booking of the show refunded in full, fees included).
 * ``POST /api/v1/admin/cancellations``: ``BulkCancelRequest`` → ``BulkCancelOut``.
+* ``GET /api/v1/admin/refunds?status=&theater_id=&from=&to=&code=&limit=``: ``RefundOut``s.
 * ``POST /api/v1/admin/refunds/retry``: ``RefundRetryRequest`` → ``RefundRetryOut``.
+* ``POST /api/v1/admin/refunds/{refund_id}/retry``: one FAILED refund → ``RefundOut``.
+* ``POST /api/v1/admin/refunds/{refund_id}/settle-manually``: ``RefundSettleRequest`` →
+  ``RefundOut``.
 * ``POST /api/v1/admin/reconciliation``: ``ReconcileRequest`` → ``ReconcileOut``.
 """
 
@@ -83,8 +87,10 @@ class RefundQuote(msgspec.Struct, kw_only=True):
 class RefundOut(msgspec.Struct, kw_only=True):
     """One refund record. PENDING: not yet confirmed by the gateway (sent again at
     ``next_attempt_at``); SUCCEEDED: the money is back (``gateway_refund_ref`` is the
-    gateway's refund id); FAILED: the gateway refused, or never answered however often it was
-    asked (``failure_reason`` says which; an admin retries it)."""
+    gateway's refund id, or ``settled_manually`` when an admin paid it out by other means);
+    FAILED: the gateway refused, or never answered however often it was asked
+    (``failure_code`` and ``failure_reason`` say which; an admin retries it or settles it
+    manually)."""
 
     refund_id: UUID
     code: str | None = None  # the booking's
@@ -100,7 +106,18 @@ class RefundOut(msgspec.Struct, kw_only=True):
     gateway_refund_ref: str | None = None
     attempts: int = 0  # sends to the gateway so far
     next_attempt_at: datetime | None = None
+    failure_code: str | None = None
     failure_reason: str | None = None
+    currency: str | None = None
+    theater_id: UUID | None = None
+    theater_name: str | None = None
+    # Paid out by other means (cash, a bank transfer) and marked so by an admin; the
+    # admin's name and note are shown to staff only.
+    settled_manually: bool = False
+    settled_by: str | None = None
+    settlement_note: str | None = None
+    # What an admin's retry or manual settlement came to, in a sentence.
+    detail: str | None = None
 
 
 class CancellationOut(msgspec.Struct, kw_only=True):
@@ -174,6 +191,13 @@ class RefundRetryRequest(msgspec.Struct, kw_only=True):
 
     booking_code: str | None = None
     theater_id: UUID | None = None
+
+
+class RefundSettleRequest(msgspec.Struct, kw_only=True):
+    """``POST /api/v1/admin/refunds/{refund_id}/settle-manually``: a FAILED refund was paid
+    out by other means; ``note`` says how (e.g. "cash at the box office, receipt 1182")."""
+
+    note: str
 
 
 class RefundRetryOut(msgspec.Struct, kw_only=True):
