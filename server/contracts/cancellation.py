@@ -211,16 +211,52 @@ class RefundRetryOut(msgspec.Struct, kw_only=True):
 # -- reconciliation -------------------------------------------------------------------------
 
 
+SETTLEMENT_TYPES = ("capture", "refund")
+
+
 class SettlementLine(msgspec.Struct, kw_only=True):
-    """One line of a gateway settlement file. For a refund, ``reference`` is the capture it
-    returns money from (settlement files list refunds under the payment they belong to)."""
+    """One line of a gateway settlement file.
+
+    ``type`` is ``capture`` (money the gateway took for us) or ``refund`` (money it gave
+    back). ``reference`` is the gateway's own id of the line: the capture id, or for a refund
+    the gateway's refund id (what our refund records keep as ``gateway_refund_ref``).
+    ``capture_reference`` is, on a refund line, the capture it returns money from (it finds
+    refunds we know no refund id for). ``amount_minor`` is integer minor units; the sign
+    convention: positive, with ``type`` saying which way the money went, except that a refund
+    may be written negative (as gateways that sign money leaving do) and is read as its size.
+    A capture is never negative, and no line is 0."""
 
     reference: str
     amount_minor: int
     currency: str
     date: date
-    type: str  # "capture" or "refund"
+    type: str
+    capture_reference: str | None = None
     row: int = 0  # the file's row number, for the report
+
+    def __post_init__(self) -> None:
+        # Messages start with the column they are about ("column: what is wrong"), so a file's
+        # report can name the cell.
+        self.reference = self.reference.strip()
+        self.currency = self.currency.strip().upper()
+        self.type = self.type.strip().lower()
+        self.capture_reference = (self.capture_reference or "").strip() or None
+        if self.type not in SETTLEMENT_TYPES:
+            raise ValueError(f"type: {self.type!r} is neither capture nor refund")
+        if not self.reference:
+            raise ValueError("reference: empty; give the gateway's id of the line")
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise ValueError(f"currency: {self.currency!r} is not a 3-letter code such as INR")
+        if self.amount_minor == 0:
+            raise ValueError("amount_minor: 0 moves no money; leave the line out")
+        if self.type == "capture":
+            if self.amount_minor < 0:
+                raise ValueError(
+                    "amount_minor: a capture is positive (only a refund may be written negative)"
+                )
+            if self.capture_reference not in (None, self.reference):
+                raise ValueError("capture_reference: only a refund line names another capture")
+        self.amount_minor = abs(self.amount_minor)
 
 
 class ReconcileRequest(msgspec.Struct, kw_only=True):
@@ -233,7 +269,11 @@ class ReconcileRequest(msgspec.Struct, kw_only=True):
 
 
 class ReconcileItem(msgspec.Struct, kw_only=True):
-    reference: str
+    """A line and/or one of our records. ``reference`` is the line's (or our record's) own
+    id: a capture id or a gateway refund id; None for a refund of ours the gateway never
+    gave an id for (matched by ``capture_reference``)."""
+
+    reference: str | None
     type: str
     currency: str
     gateway_amount_minor: int | None = None
@@ -241,6 +281,10 @@ class ReconcileItem(msgspec.Struct, kw_only=True):
     row: int | None = None
     at: datetime | None = None
     booking_code: str | None = None
+    capture_reference: str | None = None
+    refund_id: UUID | None = None
+    # What we know that may explain a difference, in a sentence.
+    note: str | None = None
 
 
 class ReconcileOut(msgspec.Struct, kw_only=True):
@@ -254,3 +298,6 @@ class ReconcileOut(msgspec.Struct, kw_only=True):
     # On both sides with different amounts (or currencies).
     mismatched: list[ReconcileItem]
     clean: bool
+    # Refunds an admin settled by other means (cash, bank transfer): not expected at the
+    # gateway, so not a difference; listed so the books add up.
+    settled_manually: list[ReconcileItem] = []

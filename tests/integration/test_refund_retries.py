@@ -28,7 +28,7 @@ from tests.integration.test_cancellation import (
     refunded_at_gateway,
     world,
 )
-from tests.integration.test_checkout import OnApp, count, pay_by_card
+from tests.integration.test_checkout import GOOD_CARD, OnApp, count, pay_by_card
 from tests.polling import eventually
 
 __all__ = ["buyer", "redis", "world"]  # fixtures shared with the cancellation tests
@@ -49,6 +49,16 @@ async def refund_row(engine: AsyncEngine) -> Any:
         ).one()
 
 
+async def bought_and_cancelled(
+    client: Any, headers: dict[str, str], clock: Any, world: Any, card: str = GOOD_CARD
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Seat E7 bought with ``card``, then cancelled 30 h before the show (a full refund of
+    the seat): the booking and the cancellation's answer."""
+    booked = await buy(client, headers, world, "E7", payments=[pay_by_card(card)])
+    before_show(clock, booked["starts_at"], hours=30)
+    return booked, ok(await cancel(client, headers, booked["code"], confirm=True))
+
+
 async def until(engine: AsyncEngine, check: Any, seconds: float = 15) -> Any:
     """The refund row once ``check`` holds for it (the app's own job may be the one sending)."""
 
@@ -63,11 +73,9 @@ async def test_the_background_job_sends_again_after_the_backoff_under_the_same_k
     client, engine, redis, clock, world, buyer
 ) -> None:
     _, headers = buyer
-    booked = await buy(
-        client, headers, world, "E7", payments=[pay_by_card(REFUNDS_TIME_OUT_FOUR_TIMES)]
+    booked, done = await bought_and_cancelled(
+        client, headers, clock, world, REFUNDS_TIME_OUT_FOUR_TIMES
     )
-    before_show(clock, booked["starts_at"], hours=30)
-    done = ok(await cancel(client, headers, booked["code"], confirm=True))
     [pending] = done["refunds"]
     assert (pending["status"], pending["attempts"]) == ("PENDING", 1)
     first = await refund_row(engine)
@@ -92,9 +100,7 @@ async def test_a_refund_never_answered_is_given_up_with_the_reason_then_reopened
     client, session, engine, clock, world, buyer
 ) -> None:
     _, headers = buyer
-    booked = await buy(client, headers, world, "E7", payments=[pay_by_card(REFUNDS_NEVER_ANSWER)])
-    before_show(clock, booked["starts_at"], hours=30)
-    ok(await cancel(client, headers, booked["code"], confirm=True))
+    booked, _ = await bought_and_cancelled(client, headers, clock, world, REFUNDS_NEVER_ANSWER)
     key = (await refund_row(engine)).idempotency_key
     on_app = OnApp(client)
 
@@ -145,9 +151,7 @@ async def test_concurrent_jobs_never_send_one_refund_twice(
     client, engine, clock, world, buyer
 ) -> None:
     _, headers = buyer
-    booked = await buy(client, headers, world, "E7", payments=[pay_by_card(REFUNDS_NEVER_ANSWER)])
-    before_show(clock, booked["starts_at"], hours=30)
-    ok(await cancel(client, headers, booked["code"], confirm=True))
+    await bought_and_cancelled(client, headers, clock, world, REFUNDS_NEVER_ANSWER)
     clock.advance(refunds.retry_delay(1))
     on_app = OnApp(client)
 
@@ -206,11 +210,9 @@ async def test_an_admin_retries_one_failed_refund_and_it_goes_through_under_its_
     client, session, engine, redis, clock, world, buyer
 ) -> None:
     _, headers = buyer
-    booked = await buy(
-        client, headers, world, "E7", payments=[pay_by_card(REFUNDS_TIME_OUT_FOUR_TIMES)]
+    booked, _ = await bought_and_cancelled(
+        client, headers, clock, world, REFUNDS_TIME_OUT_FOUR_TIMES
     )
-    before_show(clock, booked["starts_at"], hours=30)
-    ok(await cancel(client, headers, booked["code"], confirm=True))
     failed = await give_up(engine)
     refund = await refund_id(engine)
     manager, token = await make_user(
@@ -247,9 +249,7 @@ async def test_a_refused_refund_retried_is_asked_anew_and_refused_again(
     client, session, engine, clock, world, buyer
 ) -> None:
     _, headers = buyer
-    booked = await buy(client, headers, world, "E7")
-    before_show(clock, booked["starts_at"], hours=30)
-    ok(await cancel(client, headers, booked["code"], confirm=True))
+    await bought_and_cancelled(client, headers, clock, world)
     # More than the capture has left: the simulator refuses it, whatever the key.
     async with engine.begin() as conn:
         await conn.execute(
@@ -275,9 +275,7 @@ async def test_a_pending_refund_is_neither_retried_nor_settled_by_hand(
     client, session, engine, clock, world, buyer
 ) -> None:
     _, headers = buyer
-    booked = await buy(client, headers, world, "E7", payments=[pay_by_card(REFUNDS_NEVER_ANSWER)])
-    before_show(clock, booked["starts_at"], hours=30)
-    ok(await cancel(client, headers, booked["code"], confirm=True))
+    await bought_and_cancelled(client, headers, clock, world, REFUNDS_NEVER_ANSWER)
     _, token = await make_user(session, role=Role.THEATER_ADMIN, theater_ids=[world.theater_id])
     refund = await refund_id(engine)
     retry = await client.post(f"/api/v1/admin/refunds/{refund}/retry", headers=auth(token))
@@ -300,9 +298,7 @@ async def test_an_admin_settles_a_failed_refund_by_hand_and_it_is_never_sent_aga
     client, session, engine, redis, clock, world, buyer
 ) -> None:
     _, headers = buyer
-    booked = await buy(client, headers, world, "E7", payments=[pay_by_card(REFUNDS_NEVER_ANSWER)])
-    before_show(clock, booked["starts_at"], hours=30)
-    ok(await cancel(client, headers, booked["code"], confirm=True))
+    booked, _ = await bought_and_cancelled(client, headers, clock, world, REFUNDS_NEVER_ANSWER)
     await give_up(engine)
     refund = await refund_id(engine)
     manager, token = await make_user(
