@@ -125,7 +125,8 @@ async def _no_answer(
         failure_code=NO_ANSWER,
         failure_reason=(
             f"The {gateway} payment gateway did not answer after {attempts} attempts; send it "
-            "again (POST /api/v1/admin/refunds/retry) once the gateway is back."
+            "again once the gateway is back (bms admin refunds retry, or POST "
+            f"/api/v1/admin/refunds/{refund.refund_id}/retry)."
         ),
     )
     async with services.engine.begin() as conn:
