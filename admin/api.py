@@ -50,7 +50,12 @@ class AdminApi:
         self._http.close()
 
     def get(self, path: str, result: type[T], **params: Any) -> T:
-        query = {key: str(value) for key, value in params.items() if value is not None}
+        """GET with query parameters; None leaves one out, a list repeats it."""
+        query = {
+            key: [str(item) for item in value] if isinstance(value, list) else str(value)
+            for key, value in params.items()
+            if value is not None
+        }
         return self._decode(self._send("GET", path, params=query), result)
 
     def post(self, path: str, result: type[T], body: msgspec.Struct | None = None) -> T:

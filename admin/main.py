@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from admin.commands import auth, layouts, movies, prices, schedule, seats, theaters, tokens, users
+from admin.commands import (
+    auth,
+    layouts,
+    movies,
+    prices,
+    refunds,
+    schedule,
+    seats,
+    theaters,
+    tokens,
+    users,
+)
 from admin.commands.analytics import EXAMPLES as ANALYTICS_EXAMPLES
 from admin.commands.analytics import analytics
 from admin.commands.announce import EXAMPLES as ANNOUNCE_EXAMPLES
@@ -16,7 +27,8 @@ app = AdminTyper(
     name="admin",
     help=(
         "Administer a bms server: accounts and tokens, theaters and screens, layouts, movies, "
-        "schedules, prices, seat repairs, analytics, settlement and announcements. "
+        "schedules, prices, seat repairs, analytics, settlement, announcements, refunds and "
+        "reconciliation. "
         "The server is BMS_SERVER_URL (default http://127.0.0.1:8000); BMS_TOKEN, when set, "
         "is used instead of the stored login. Exit codes: 0 ok, 1 error, 2 usage error, "
         "3 partial failure."
@@ -37,6 +49,7 @@ app.add_typer(movies.app, name="movie")
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(prices.app, name="price")
 app.add_typer(seats.app, name="seats")
+app.add_typer(refunds.app, name="refunds")
 app.command("analytics", epilog=ANALYTICS_EXAMPLES)(analytics)
 app.command("settlement", epilog=SETTLEMENT_EXAMPLES)(settlement)
 app.command("announce", epilog=ANNOUNCE_EXAMPLES)(announce)

@@ -46,6 +46,8 @@ T = TypeVar("T")
 LIST_COLUMNS = frozenset({"languages", "genres"})
 _AT_PATH = re.compile(r"at `\$\.?([^`]*)`")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
+# A row's own check (a Struct's __post_init__) names the column it is about first.
+_ABOUT_COLUMN = re.compile(r"([a-z_]+): (.+)", re.DOTALL)
 
 PROBLEM_COLUMNS: list[Column[RowProblem]] = [
     ("Row", lambda p: p.row),
@@ -73,7 +75,10 @@ def read_records(path: Path) -> Records:
         raise CliError(f"{path} is not UTF-8 text; save it as UTF-8 and try again") from None
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _csv_records(text)
+        try:
+            return _csv_records(text)
+        except CliError as exc:
+            raise CliError(f"{path}: {exc.message}") from None
     if suffix == ".json":
         return _json_records(path, text)
     raise CliError(f"{path}: use a .csv or .json file", EXIT_USAGE)
@@ -99,17 +104,25 @@ def _nested(flat: dict[str, str]) -> dict[str, Any]:
 
 def _csv_records(text: str) -> Records:
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    headers = [h.strip() for h in reader.fieldnames or []]
-    reader.fieldnames = headers
-    records = Records(rows=[], columns=headers)
-    for index, flat in enumerate(reader, start=2):
-        extra = flat.pop(None, None)  # type: ignore[call-overload]
-        if extra:
-            records.problems.append(
-                RowProblem(row=index, column="-", reason=f"{len(extra)} cell(s) more than headers")
-            )
-            continue
-        records.rows.append((index, _nested(flat)))
+    try:
+        headers = [h.strip() for h in reader.fieldnames or []]
+        twice = sorted({h for h in headers if headers.count(h) > 1})
+        if twice:
+            raise CliError(f"line 1: column(s) {', '.join(twice)} appear twice in the header")
+        reader.fieldnames = headers
+        records = Records(rows=[], columns=headers)
+        for index, flat in enumerate(reader, start=2):
+            extra = flat.pop(None, None)  # type: ignore[call-overload]
+            if extra:
+                records.problems.append(
+                    RowProblem(
+                        row=index, column="-", reason=f"{len(extra)} cell(s) more than headers"
+                    )
+                )
+                continue
+            records.rows.append((index, _nested(flat)))
+    except csv.Error as exc:
+        raise CliError(f"line {reader.line_num}: not readable as CSV ({exc})") from None
     return records
 
 
@@ -165,6 +178,9 @@ def _problem(number: int, record: dict[str, Any], message: str) -> RowProblem:
     if missing:
         return RowProblem(row=number, column=missing.group(1), reason="required, but empty")
     at = _AT_PATH.search(message)
+    own = _ABOUT_COLUMN.fullmatch(message)
+    if at is None and own is not None:
+        return RowProblem(row=number, column=own.group(1), reason=own.group(2))
     path = at.group(1) if at else "-"
     column, value = _offending(record, path)
     core = message.split(" - at ")[0]
@@ -189,6 +205,17 @@ def _offending(record: dict[str, Any], path: str) -> tuple[str, Any]:
                 return f"{outer}.{key}", value
         return outer, record.get(outer)
     return path, record.get(re.split(r"[.\[]", path)[0])
+
+
+def missing_columns(records: Records, kind: type[msgspec.Struct]) -> list[str]:
+    """The required fields of ``kind`` that a CSV file's header lacks (JSON has no header)."""
+    if not records.columns:
+        return []
+    required = [
+        f.encode_name for f in msgspec.structs.fields(kind) if f.required and f.encode_name != "row"
+    ]
+    present = {column.split(".")[0] for column in records.columns}
+    return [name for name in required if name not in present]
 
 
 def by_row(problems: Iterable[RowProblem]) -> list[RowProblem]:

@@ -11,7 +11,11 @@ Endpoints:
 * ``POST /api/v1/admin/shows/{show_id}/cancel``: ``ShowCancelRequest`` →
   ``ShowCancellationOut`` (every booking of the show refunded in full, fees included).
 * ``POST /api/v1/admin/cancellations``: ``BulkCancelRequest`` → ``BulkCancelOut``.
+* ``GET /api/v1/admin/refunds?status=&theater_id=&from=&to=&code=&limit=``: ``RefundOut``s.
 * ``POST /api/v1/admin/refunds/retry``: ``RefundRetryRequest`` → ``RefundRetryOut``.
+* ``POST /api/v1/admin/refunds/{refund_id}/retry``: one FAILED refund → ``RefundOut``.
+* ``POST /api/v1/admin/refunds/{refund_id}/settle-manually``: ``RefundSettleRequest`` →
+  ``RefundOut``.
 * ``POST /api/v1/admin/reconciliation``: ``ReconcileRequest`` → ``ReconcileOut``.
 """
 
@@ -83,8 +87,10 @@ class RefundQuote(msgspec.Struct, kw_only=True):
 class RefundOut(msgspec.Struct, kw_only=True):
     """One refund record. PENDING: not yet confirmed by the gateway (sent again at
     ``next_attempt_at``); SUCCEEDED: the money is back (``gateway_refund_ref`` is the
-    gateway's refund id); FAILED: the gateway refused, or never answered however often it was
-    asked (``failure_reason`` says which; an admin retries it)."""
+    gateway's refund id, or ``settled_manually`` when an admin paid it out by other means);
+    FAILED: the gateway refused, or never answered however often it was asked
+    (``failure_code`` and ``failure_reason`` say which; an admin retries it or settles it
+    manually)."""
 
     refund_id: UUID
     code: str | None = None  # the booking's
@@ -100,7 +106,18 @@ class RefundOut(msgspec.Struct, kw_only=True):
     gateway_refund_ref: str | None = None
     attempts: int = 0  # sends to the gateway so far
     next_attempt_at: datetime | None = None
+    failure_code: str | None = None
     failure_reason: str | None = None
+    currency: str | None = None
+    theater_id: UUID | None = None
+    theater_name: str | None = None
+    # Paid out by other means (cash, a bank transfer) and marked so by an admin; the
+    # admin's name and note are shown to staff only.
+    settled_manually: bool = False
+    settled_by: str | None = None
+    settlement_note: str | None = None
+    # What an admin's retry or manual settlement came to, in a sentence.
+    detail: str | None = None
 
 
 class CancellationOut(msgspec.Struct, kw_only=True):
@@ -176,6 +193,13 @@ class RefundRetryRequest(msgspec.Struct, kw_only=True):
     theater_id: UUID | None = None
 
 
+class RefundSettleRequest(msgspec.Struct, kw_only=True):
+    """``POST /api/v1/admin/refunds/{refund_id}/settle-manually``: a FAILED refund was paid
+    out by other means; ``note`` says how (e.g. "cash at the box office, receipt 1182")."""
+
+    note: str
+
+
 class RefundRetryOut(msgspec.Struct, kw_only=True):
     attempted: int
     succeeded: int
@@ -187,16 +211,52 @@ class RefundRetryOut(msgspec.Struct, kw_only=True):
 # -- reconciliation -------------------------------------------------------------------------
 
 
+SETTLEMENT_TYPES = ("capture", "refund")
+
+
 class SettlementLine(msgspec.Struct, kw_only=True):
-    """One line of a gateway settlement file. For a refund, ``reference`` is the capture it
-    returns money from (settlement files list refunds under the payment they belong to)."""
+    """One line of a gateway settlement file.
+
+    ``type`` is ``capture`` (money the gateway took for us) or ``refund`` (money it gave
+    back). ``reference`` is the gateway's own id of the line: the capture id, or for a refund
+    the gateway's refund id (what our refund records keep as ``gateway_refund_ref``).
+    ``capture_reference`` is, on a refund line, the capture it returns money from (it finds
+    refunds we know no refund id for). ``amount_minor`` is integer minor units; the sign
+    convention: positive, with ``type`` saying which way the money went, except that a refund
+    may be written negative (as gateways that sign money leaving do) and is read as its size.
+    A capture is never negative, and no line is 0."""
 
     reference: str
     amount_minor: int
     currency: str
     date: date
-    type: str  # "capture" or "refund"
+    type: str
+    capture_reference: str | None = None
     row: int = 0  # the file's row number, for the report
+
+    def __post_init__(self) -> None:
+        # Messages start with the column they are about ("column: what is wrong"), so a file's
+        # report can name the cell.
+        self.reference = self.reference.strip()
+        self.currency = self.currency.strip().upper()
+        self.type = self.type.strip().lower()
+        self.capture_reference = (self.capture_reference or "").strip() or None
+        if self.type not in SETTLEMENT_TYPES:
+            raise ValueError(f"type: {self.type!r} is neither capture nor refund")
+        if not self.reference:
+            raise ValueError("reference: empty; give the gateway's id of the line")
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise ValueError(f"currency: {self.currency!r} is not a 3-letter code such as INR")
+        if self.amount_minor == 0:
+            raise ValueError("amount_minor: 0 moves no money; leave the line out")
+        if self.type == "capture":
+            if self.amount_minor < 0:
+                raise ValueError(
+                    "amount_minor: a capture is positive (only a refund may be written negative)"
+                )
+            if self.capture_reference not in (None, self.reference):
+                raise ValueError("capture_reference: only a refund line names another capture")
+        self.amount_minor = abs(self.amount_minor)
 
 
 class ReconcileRequest(msgspec.Struct, kw_only=True):
@@ -209,7 +269,11 @@ class ReconcileRequest(msgspec.Struct, kw_only=True):
 
 
 class ReconcileItem(msgspec.Struct, kw_only=True):
-    reference: str
+    """A line and/or one of our records. ``reference`` is the line's (or our record's) own
+    id: a capture id or a gateway refund id; None for a refund of ours the gateway never
+    gave an id for (matched by ``capture_reference``)."""
+
+    reference: str | None
     type: str
     currency: str
     gateway_amount_minor: int | None = None
@@ -217,6 +281,10 @@ class ReconcileItem(msgspec.Struct, kw_only=True):
     row: int | None = None
     at: datetime | None = None
     booking_code: str | None = None
+    capture_reference: str | None = None
+    refund_id: UUID | None = None
+    # What we know that may explain a difference, in a sentence.
+    note: str | None = None
 
 
 class ReconcileOut(msgspec.Struct, kw_only=True):
@@ -230,3 +298,6 @@ class ReconcileOut(msgspec.Struct, kw_only=True):
     # On both sides with different amounts (or currencies).
     mismatched: list[ReconcileItem]
     clean: bool
+    # Refunds an admin settled by other means (cash, bank transfer): not expected at the
+    # gateway, so not a difference; listed so the books add up.
+    settled_manually: list[ReconcileItem] = []

@@ -40,6 +40,9 @@ class BookingCancelled(msgspec.Struct, kw_only=True):
     seats: list[str] = []
     refund_minor: int = 0
     reason: str | None = None
+    # A partial cancellation reissues the ticket: the seats the new one admits (the old
+    # ticket's QR code is refused at the door from then on). Empty: no ticket was reissued.
+    ticket_seats: list[str] = []
 
 
 class RefundIssued(msgspec.Struct, kw_only=True):

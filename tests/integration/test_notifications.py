@@ -200,6 +200,39 @@ async def test_booking_through_the_api_sends_its_email(
     assert note.sent_at is not None and note.dedupe_key.endswith(":email:ann@example.test")
 
 
+async def test_a_partial_cancellation_emails_that_the_ticket_was_reissued(
+    client, session, world, mailbox
+) -> None:
+    _, headers = await new_buyer(session)
+    hold_id = await hold_seats(client, headers, world, "E7", "E8")
+    answer = await book(
+        client, headers, hold_id, [pay_by_card()], contact={"email": "ann@example.test"}
+    )
+    assert answer.status_code == 201, answer.text
+    code, old_qr = answer.json()["code"], answer.json()["ticket"]["qr_payload"]
+    cancelled = await client.post(
+        f"/api/v1/bookings/{code}/cancel",
+        json={"seat_ids": [str(world.seats["E7"])], "confirm": True},
+        headers=headers,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    ticket = (await client.get(f"/api/v1/bookings/{code}", headers=headers)).json()["ticket"]
+    assert ticket["seats"] == ["E8"] and ticket["qr_payload"] != old_qr
+
+    async def cancellation_mail() -> list[EmailMessage]:
+        return [m for m in mailbox.messages if m["Subject"].startswith("Seats cancelled")]
+
+    [message] = await eventually(cancellation_mail, "the cancellation e-mail")
+    assert message["To"] == "ann@example.test"
+    assert message["Subject"] == f"Seats cancelled in booking {code}"
+    body = " ".join(message.get_content().split())  # unwrapped, whatever the line breaks
+    assert f"We have cancelled seat E7 of your booking {code}" in body
+    assert "You still hold seat E8, on a new ticket: its QR code replaces the old one" in body
+    old_ticket = "the ticket you had before (printed, downloaded or in a screenshot) no longer"
+    assert f"{old_ticket} opens the door" in body
+    assert f"your booking code {code} stays the same" in body
+
+
 # -- retries ---------------------------------------------------------------------------------
 
 

@@ -111,6 +111,24 @@ def test_part_cancellation_names_the_seats_kept_and_the_refund() -> None:
     assert "You will get 250.00 INR back" in letter.body
 
 
+def test_part_cancellation_says_the_ticket_was_reissued_and_the_old_one_is_void() -> None:
+    kept = Occasion(ANN, show=SHOW, booking=BookingFacts("K7PQ2M9X", "INR", ("E8",), None))
+    event = BookingCancelled(
+        booking_id=uuid.uuid4(), seats=["E7"], refund_minor=25000, ticket_seats=["E8"]
+    )
+    letter = templates.booking_cancelled(event, kept)
+    assert "You still hold seat E8, on a new ticket: its QR code replaces the old one" in (
+        letter.body
+    )
+    assert "no longer opens the door" in letter.body
+    assert "booking code K7PQ2M9X stays the same" in letter.body
+    assert "Your old ticket no longer works" in letter.sms and "seat E8" in letter.sms
+    # Without a reissued ticket (say, a booking that had none) nothing is said about one.
+    plain = templates.booking_cancelled(msgspec.structs.replace(event, ticket_seats=[]), kept)
+    assert "You still hold seat E8." in plain.body and "new ticket" not in plain.body
+    assert "old ticket" not in plain.sms
+
+
 def test_whole_cancellation_without_refund_says_so() -> None:
     gone = Occasion(ANN, show=SHOW, booking=BookingFacts("K7PQ2M9X", "INR", (), None))
     letter = templates.booking_cancelled(

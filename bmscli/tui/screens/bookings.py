@@ -316,7 +316,9 @@ def _details(booking: BookingOut, refunds: list[RefundOut], timezone: str) -> Gr
         lines.add_row(Text("Refunded", "green"), Text(money(amounts.refunded_minor), "green"))
     for refund in refunds:
         where = refund.method or refund.destination
-        lines.add_row(Text(f"  {where} {refund.status.lower()}", "dim"), money(refund.amount_minor))
+        # Paid out by other means (cash, a bank transfer) when the gateway could not.
+        state = "settled manually" if refund.settled_manually else refund.status.lower()
+        lines.add_row(Text(f"  {where} {state}", "dim"), money(refund.amount_minor))
     return Group(head, lines)
 
 

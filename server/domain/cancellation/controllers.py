@@ -4,11 +4,11 @@ cancellation.services."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 
 from server.contracts.api import Problem
 from server.contracts.cancellation import (
@@ -19,9 +19,12 @@ from server.contracts.cancellation import (
     RefundOut,
     RefundRetryOut,
     RefundRetryRequest,
+    RefundSettleRequest,
     ShowCancellationOut,
     ShowCancelRequest,
 )
+from server.domain.admin.controllers import DateFrom, DateTo
+from server.domain.cancellation import refund_desk
 from server.domain.cancellation import services as cancellation
 from server.domain.deps import AppServices, Caller
 from server.domain.idempotency import idempotent
@@ -88,19 +91,33 @@ class CancellationController(Controller):
 
     @get(
         "/admin/refunds",
-        summary="Refund records in one status across your theaters (FAILED by default)",
-        description="Theater admins see their own theaters, platform admins all; FAILED ones "
-        "were refused by the gateway or given up after it never answered (failure_reason "
-        "says which) and wait for POST /api/v1/admin/refunds/retry.",
+        summary="Refund records across your theaters (FAILED unless other statuses are asked)",
+        description="Theater admins see their own theaters, platform admins all. `status` "
+        "repeats (`?status=FAILED&status=PENDING`); `from`/`to` are the local days the refunds "
+        "were made; `code` narrows to one booking. FAILED ones were refused by the gateway or "
+        "given up after it never answered (failure_code and failure_reason say which): retry "
+        "one (POST /api/v1/admin/refunds/{refund_id}/retry) or settle it manually.",
     )
     async def admin_refunds(
         self,
         principal: Caller,
         services: AppServices,
-        status: str = "FAILED",
+        status: list[str] | None = None,
         theater_id: uuid.UUID | None = None,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
+        code: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=refund_desk.MAX_LIST)] = 200,
     ) -> list[RefundOut]:
-        return await cancellation.admin_refunds(services, principal, status, theater_id)
+        search = refund_desk.RefundSearch(
+            statuses=status or refund_desk.NEEDING_A_HAND,
+            theater_id=theater_id,
+            date_from=date_from,
+            date_to=date_to,
+            code=code,
+            limit=limit,
+        )
+        return await refund_desk.admin_refunds(services, principal, search)
 
     @post(
         "/admin/refunds/retry",
@@ -110,4 +127,36 @@ class CancellationController(Controller):
     async def retry_refunds(
         self, principal: Caller, services: AppServices, data: RefundRetryRequest | None = None
     ) -> RefundRetryOut:
-        return await cancellation.retry_refunds(services, principal, data or RefundRetryRequest())
+        return await refund_desk.retry_refunds(services, principal, data or RefundRetryRequest())
+
+    @post(
+        "/admin/refunds/{refund_id:uuid}/retry",
+        status_code=200,
+        summary="Put one FAILED refund back in the retry queue (attempts reset) and send it now",
+        description="Audited with you as the actor. `detail` says how the send went: "
+        "refunded, back in the queue (the gateway did not answer) or refused again. 409 for a "
+        "refund that is not FAILED, saying what it is doing instead.",
+        responses={409: ResponseSpec(Problem, description="The refund is not FAILED")},
+    )
+    async def retry_refund(
+        self, refund_id: FromPath[uuid.UUID], principal: Caller, services: AppServices
+    ) -> RefundOut:
+        return await refund_desk.retry_refund(services, principal, refund_id)
+
+    @post(
+        "/admin/refunds/{refund_id:uuid}/settle-manually",
+        status_code=200,
+        summary="Record that a FAILED refund was paid out by other means (cash, bank transfer)",
+        description="It becomes SUCCEEDED without a gateway reference and is never sent "
+        "again; the note and you as the actor are audited. Reconciliation then expects "
+        "nothing of it at the gateway. 409 for a refund that is not FAILED; 422 without a note.",
+        responses={409: ResponseSpec(Problem, description="The refund is not FAILED")},
+    )
+    async def settle_manually(
+        self,
+        refund_id: FromPath[uuid.UUID],
+        data: RefundSettleRequest,
+        principal: Caller,
+        services: AppServices,
+    ) -> RefundOut:
+        return await refund_desk.settle_manually(services, principal, refund_id, data)

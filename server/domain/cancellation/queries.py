@@ -9,11 +9,28 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Date, String, and_, cast, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.contracts.enums import RefundStatus
-from server.db.models import Booking, LoyaltyEntry, Payment, Refund, Show, WalletEntry
+from server.db.models import (
+    AuditEntry,
+    Booking,
+    City,
+    LoyaltyEntry,
+    Payment,
+    Refund,
+    Show,
+    Theater,
+    User,
+    WalletEntry,
+)
+
+# The audit entries of an admin's hand on a refund. A refund paid out by other means (cash,
+# a bank transfer) is SUCCEEDED without a gateway reference, and its REFUND_SETTLED_MANUALLY
+# entry is the record of who did it, when and with what note.
+REFUND_RETRIED = "refund.retried"
+REFUND_SETTLED_MANUALLY = "refund.settled_manually"
 
 # Loyalty ledger reasons ("<reason> <booking code>"); checkout writes "earned on".
 EARNED = "earned on"
@@ -323,20 +340,35 @@ class RefundRow:
     next_attempt_at: datetime | None
     failure_code: str | None
     failure_reason: str | None
+    theater_id: uuid.UUID
+    theater_name: str
+    # Paid out by other means: when, by whom, and the admin's note (see REFUND_SETTLED_MANUALLY).
+    settled_manually_at: datetime | None
+    settled_by: str | None
+    settlement_note: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class RefundFilter:
-    """Which refund records to read; an empty field does not filter."""
+    """Which refund records to read; an empty field does not filter. Dates are local to each
+    refund's theater (the day it was made, on the theater's wall clock)."""
 
     refund_ids: Collection[uuid.UUID] = ()
     booking_id: uuid.UUID | None = None
     show_id: uuid.UUID | None = None
     theater_ids: Collection[uuid.UUID] | None = None
     statuses: Collection[str] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    limit: int | None = None
 
 
 async def refunds(conn: AsyncConnection, where: RefundFilter) -> list[RefundRow]:
+    settled = and_(
+        AuditEntry.entity == "refund",
+        AuditEntry.entity_id == cast(Refund.id, String),
+        AuditEntry.action == REFUND_SETTLED_MANUALLY,
+    )
     query = (
         select(
             Refund.id,
@@ -359,11 +391,20 @@ async def refunds(conn: AsyncConnection, where: RefundFilter) -> list[RefundRow]
             Refund.next_attempt_at,
             Refund.failure_code,
             Refund.failure_reason,
+            Theater.id,
+            Theater.name,
+            AuditEntry.at,
+            User.name,
+            AuditEntry.detail["note"].astext,
         )
         .select_from(Refund)
         .join(Booking, Booking.id == Refund.booking_id)
         .join(Show, Show.id == Booking.show_id)
+        .join(Theater, Theater.id == Show.theater_id)
+        .join(City, City.id == Theater.city_id)
         .outerjoin(Payment, Payment.id == Refund.payment_id)
+        .outerjoin(AuditEntry, settled)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
         .order_by(Refund.created_at, Refund.amount_minor.desc(), Refund.id)
     )
     if where.refund_ids:
@@ -376,6 +417,13 @@ async def refunds(conn: AsyncConnection, where: RefundFilter) -> list[RefundRow]
         query = query.where(Show.theater_id.in_(where.theater_ids))
     if where.statuses:
         query = query.where(Refund.status.in_(where.statuses))
+    local_day = cast(func.timezone(City.timezone, Refund.created_at), Date)
+    if where.date_from is not None:
+        query = query.where(local_day >= where.date_from)
+    if where.date_to is not None:
+        query = query.where(local_day <= where.date_to)
+    if where.limit is not None:
+        query = query.limit(where.limit)
     return [RefundRow(*tuple(row)) for row in await conn.execute(query)]
 
 
@@ -458,6 +506,24 @@ async def reopen_refund(
             """
         ),
         {"refund": refund_id, "key": key, "next": next_attempt_at},
+    )
+    return done.first() is not None
+
+
+async def settle_refund(conn: AsyncConnection, refund_id: uuid.UUID, now: datetime) -> bool:
+    """FAILED → SUCCEEDED without a gateway reference: the money went back by other means.
+    The payment keeps what the gateway refunded of it (nothing more went through there)."""
+    done = await conn.execute(
+        text(
+            """
+            UPDATE refunds
+               SET status = 'SUCCEEDED', completed_at = :now, next_attempt_at = NULL,
+                   failure_code = NULL, failure_reason = NULL
+             WHERE id = :refund AND status = 'FAILED'
+         RETURNING id
+            """
+        ),
+        {"refund": refund_id, "now": now},
     )
     return done.first() is not None
 

@@ -125,7 +125,8 @@ async def _no_answer(
         failure_code=NO_ANSWER,
         failure_reason=(
             f"The {gateway} payment gateway did not answer after {attempts} attempts; send it "
-            "again (POST /api/v1/admin/refunds/retry) once the gateway is back."
+            "again once the gateway is back (bms admin refunds retry, or POST "
+            f"/api/v1/admin/refunds/{refund.refund_id}/retry)."
         ),
     )
     async with services.engine.begin() as conn:
@@ -150,16 +151,64 @@ async def _audit_failure(
     )
 
 
-async def reopen(conn: AsyncConnection, refund: RefundRow, now: datetime) -> None:
-    """FAILED → PENDING with its attempts reset, before the caller sends it again. A refusal
-    moved no money, so it goes under a new key (the gateway would only repeat its refusal
-    under the old one); a refund that never got an answer may have gone through, so it keeps
-    its key. The key is stored before the gateway is asked, so a crash after the gateway said
-    yes retries under that same key."""
+async def reopen(
+    conn: AsyncConnection, refund: RefundRow, now: datetime, actor_id: uuid.UUID
+) -> bool:
+    """FAILED → PENDING with its attempts reset, back in the retry job's queue, before the
+    caller sends it again; audited with the admin who asked. A refusal moved no money, so it
+    goes under a new key (the gateway would only repeat its refusal under the old one); a
+    refund that never got an answer may have gone through, so it keeps its key. The key is
+    stored before the gateway is asked, so a crash after the gateway said yes retries under
+    that same key. False when it was no longer FAILED (another admin got there first)."""
     key = refund.idempotency_key or str(refund.refund_id)
     if refund.failure_code != NO_ANSWER:
         key = _next_key(key)
-    await queries.reopen_refund(conn, refund.refund_id, key, first_retry_at(now))
+    if not await queries.reopen_refund(conn, refund.refund_id, key, first_retry_at(now)):
+        return False
+    await _audit(
+        conn,
+        refund,
+        actor_id,
+        queries.REFUND_RETRIED,
+        {"key": key, "attempts_before": refund.attempts},
+    )
+    return True
+
+
+async def settle_manually(
+    conn: AsyncConnection, refund: RefundRow, note: str, now: datetime, actor_id: uuid.UUID
+) -> bool:
+    """A FAILED refund paid out by other means (cash at the counter, a bank transfer): it
+    becomes SUCCEEDED with no gateway reference, never sent again, and the audit entry keeps
+    who, when and the note. False when it was no longer FAILED."""
+    if not await queries.settle_refund(conn, refund.refund_id, now):
+        return False
+    await _audit(conn, refund, actor_id, queries.REFUND_SETTLED_MANUALLY, {"note": note})
+    return True
+
+
+async def _audit(
+    conn: AsyncConnection,
+    refund: RefundRow,
+    actor_id: uuid.UUID,
+    action: str,
+    detail: dict[str, object],
+) -> None:
+    """An admin's action on a refund, with what it was before (the failure it had)."""
+    await booking_queries.insert_audit(
+        conn,
+        actor_id=actor_id,
+        action=action,
+        entity="refund",
+        entity_id=str(refund.refund_id),
+        detail={
+            "code": refund.code,
+            "amount_minor": refund.amount_minor,
+            "failure_code": refund.failure_code,
+            "failure_reason": refund.failure_reason,
+            **detail,
+        },
+    )
 
 
 def _next_key(key: str) -> str:

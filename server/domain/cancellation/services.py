@@ -8,7 +8,7 @@ which moves in the same transaction), the coupon use and loyalty points are reve
 customer's notification is queued. After the commit the freed seats are announced on the live
 feed and offered to the waiting list, and the PENDING refunds go to their gateways under their
 own idempotency keys: a refund the gateway does not answer stays PENDING for the retry job,
-one it refuses becomes FAILED, and an admin's ``retry_refunds`` (or a re-run of a show
+one it refuses becomes FAILED, and an admin (``refund_desk``, or a re-run of a show
 cancellation) sends them again, never lost and never paid twice.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -31,8 +31,6 @@ from server.contracts.cancellation import (
     CancelRequest,
     RefundOut,
     RefundQuote,
-    RefundRetryOut,
-    RefundRetryRequest,
     SeatRefundLine,
     ShowCancellationOut,
     ShowCancelRequest,
@@ -52,7 +50,7 @@ from server.contracts.notifications import BookingCancelled, RefundIssued, ShowC
 from server.domain.accounts.guards import require_role, require_theater
 from server.domain.accounts.principal import Principal
 from server.domain.booking import queries as booking_queries
-from server.domain.cancellation import queries, refunds
+from server.domain.cancellation import queries, refund_desk, refunds
 from server.domain.cancellation.policy import (
     ROUNDING_RULE,
     Charged,
@@ -173,6 +171,8 @@ class How:
     actor_id: uuid.UUID
     now: datetime
     show_cancelled: bool = False
+    # The seats of the ticket reissued for what is left (a partial cancellation).
+    ticket_seats: tuple[str, ...] = ()
 
     @property
     def record_reason(self) -> str:
@@ -196,6 +196,11 @@ async def cancel_booking(
     async with services.engine.begin() as conn:
         loaded = await _visible(conn, principal, code, lock=True)
         quoted = _quote(loaded, body.seat_ids, now)
+        ticket_seats: list[str] = []
+        if not quoted.plan.whole_booking:
+            ticket_seats = await tickets.reissue(
+                services, conn, loaded.booking.code, _seats_left(loaded, quoted.plan), now
+            )
         how = How(
             reason=_customer_reason(principal, loaded.booking),
             destination=destination,
@@ -203,14 +208,13 @@ async def cancel_booking(
             seat_status=SeatStatus.AVAILABLE,
             actor_id=principal.user_id,
             now=now,
+            ticket_seats=tuple(ticket_seats),
         )
         written = await _write(conn, loaded, quoted.plan, how)
-        if not quoted.plan.whole_booking:
-            await tickets.reissue(
-                services, conn, loaded.booking.code, _seats_left(loaded, quoted.plan), now
-            )
     await _after_commit(services, loaded, written, how)
-    refunds = await _refunds_out(services, RefundFilter(refund_ids=written.refund_ids))
+    refunds = await refund_desk.refunds_out(
+        services, RefundFilter(refund_ids=written.refund_ids), staff=principal.is_staff
+    )
     return _cancellation_out(loaded, quoted, destination, confirmed=True, refunds=refunds)
 
 
@@ -471,7 +475,11 @@ async def _notify_cancelled(
         return
     seats = [] if plan.whole_booking else [line.seat.label for line in plan.seats]
     event = BookingCancelled(
-        booking_id=row.booking_id, seats=seats, refund_minor=plan.money_minor, reason=how.reason
+        booking_id=row.booking_id,
+        seats=seats,
+        refund_minor=plan.money_minor,
+        reason=how.reason,
+        ticket_seats=list(how.ticket_seats),
     )
     await outbox.enqueue(conn, "booking.cancelled", event)
 
@@ -579,91 +587,14 @@ def _detail(plan: RefundPlan, refunds: Sequence[RefundOut], confirmed: bool) -> 
     return "Cancelled; no money is due back under the cancellation policy."
 
 
-# -- sending refunds -------------------------------------------------------------------------
-
-
-async def _refunds_out(services: Services, where: RefundFilter) -> list[RefundOut]:
-    async with autocommit(services.engine).connect() as conn:
-        rows = await queries.refunds(conn, where)
-    return [
-        RefundOut(
-            refund_id=r.refund_id,
-            code=r.code,
-            amount_minor=r.amount_minor,
-            destination=r.destination,
-            status=r.status,
-            reason=r.reason,
-            created_at=r.created_at,
-            payment_id=r.payment_id,
-            method=r.method,
-            fee_kept_minor=r.fee_kept_minor,
-            completed_at=r.completed_at,
-            gateway_refund_ref=r.gateway_refund_ref,
-            attempts=r.attempts,
-            next_attempt_at=r.next_attempt_at if r.status == RefundStatus.PENDING else None,
-            failure_reason=r.failure_reason,
-        )
-        for r in rows
-    ]
+# -- a booking's refunds ---------------------------------------------------------------------
 
 
 async def list_refunds(services: Services, principal: Principal, code: str) -> list[RefundOut]:
     async with autocommit(services.engine).connect() as conn:
         loaded = await _visible(conn, principal, code, lock=False)
-    return await _refunds_out(services, RefundFilter(booking_id=loaded.booking.booking_id))
-
-
-def _admin_filter(
-    principal: Principal, theater_id: uuid.UUID | None, statuses: list[str]
-) -> RefundFilter:
-    """Refunds of one theater, or of every theater the admin runs."""
-    require_role(principal, Role.THEATER_ADMIN)
-    if theater_id is not None:
-        require_theater(principal, theater_id)
-        return RefundFilter(statuses=statuses, theater_ids=[theater_id])
-    theaters = None if principal.is_platform_admin else principal.theater_ids
-    return RefundFilter(statuses=statuses, theater_ids=theaters)
-
-
-async def admin_refunds(
-    services: Services, principal: Principal, status: str, theater_id: uuid.UUID | None
-) -> list[RefundOut]:
-    """The refunds in one status across the admin's theaters (FAILED: those needing them)."""
-    if status not in {s.value for s in RefundStatus}:
-        raise Invalid(
-            f"status must be one of {', '.join(s.value for s in RefundStatus)}, not {status!r}.",
-            field="status",
-        )
-    return await _refunds_out(services, _admin_filter(principal, theater_id, [status]))
-
-
-async def retry_refunds(
-    services: Services, principal: Principal, body: RefundRetryRequest
-) -> RefundRetryOut:
-    where = _admin_filter(
-        principal, body.theater_id, [RefundStatus.PENDING.value, RefundStatus.FAILED.value]
-    )
-    async with services.engine.begin() as conn:
-        if body.booking_code:
-            loaded = await _load(conn, body.booking_code, lock=False)
-            if loaded is None or not principal.can_act_for(loaded.booking.theater_id):
-                raise NotFound(f"There is no booking {body.booking_code} in your theaters.")
-            where = replace(where, booking_id=loaded.booking.booking_id)
-        due = await queries.refunds(conn, where)
-        for refund in due:
-            if refund.status == RefundStatus.FAILED:
-                await refunds.reopen(conn, refund, services.clock.now())
-    ids = [refund.refund_id for refund in due]
-    await refunds.settle(services, ids, principal.user_id)
-    after = await _refunds_out(services, RefundFilter(refund_ids=ids)) if ids else []
-    statuses = [refund.status for refund in after]
-    return RefundRetryOut(
-        attempted=len(after),
-        succeeded=statuses.count(RefundStatus.SUCCEEDED),
-        pending=statuses.count(RefundStatus.PENDING),
-        failed=statuses.count(RefundStatus.FAILED),
-        refunds=after,
-    )
+    where = RefundFilter(booking_id=loaded.booking.booking_id)
+    return await refund_desk.refunds_out(services, where, staff=principal.is_staff)
 
 
 # -- a theater cancels shows -----------------------------------------------------------------

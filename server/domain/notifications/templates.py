@@ -223,11 +223,30 @@ def booking_cancelled(event: BookingCancelled, occasion: Occasion) -> Letter:
     body = letter_body(
         occasion.recipient.name,
         f"We have cancelled {what} for {show_phrase(show)} at {show.theater_name}.",
-        *(text for text in (reason, still) if text),
+        *(text for text in (reason, reissued_ticket(event, booking) or still) if text),
         refund_sentence(event.refund_minor, booking.currency),
         signature=show.theater_name,
     )
-    return Letter(subject, body, f"{subject}: {show_phrase(show)}.")
+    sms = f"{subject}: {show_phrase(show)}."
+    if event.ticket_seats:
+        sms += (
+            f" Your old ticket no longer works: show the new QR code from the app "
+            f"({seats_named(event.ticket_seats)})."
+        )
+    return Letter(subject, body, sms)
+
+
+def reissued_ticket(event: BookingCancelled, booking: BookingFacts) -> str:
+    """What a partial cancellation did to the ticket: a new one replaces it."""
+    if not event.ticket_seats:
+        return ""
+    return (
+        f"You still hold {seats_named(event.ticket_seats)}, on a new ticket: its QR code "
+        "replaces the old one, and the ticket you had before (printed, downloaded or in a "
+        "screenshot) no longer opens the door. Show the new QR code from the app at the "
+        f"entrance; your booking code {booking.code} stays the same, and the box office finds "
+        "your new ticket by it."
+    )
 
 
 @template("refund.issued", RefundIssued)

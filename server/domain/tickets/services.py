@@ -52,17 +52,19 @@ def issue(
 
 async def reissue(
     services: Services, conn: AsyncConnection, code: str, seats: list[str], now: datetime
-) -> None:
+) -> list[str]:
     """A fresh signed ticket for the seats a booking still holds, in place of its old one,
-    which the door then refuses as reissued (naming the seats cancelled since)."""
+    which the door then refuses as reissued (naming the seats cancelled since). Returns the
+    seats the new ticket admits, or nothing when the booking has no ticket to replace."""
     ticket = await queries.lock_ticket(conn, code)
     if ticket is None:
-        return
+        return []
     old = read(services, ticket.payload)
     payload, _ = issue(
         services, code=code, show_id=old.show_id, show_date=old.show_date, seats=seats, now=now
     )
     await queries.replace_ticket(conn, ticket.ticket_id, payload, now)
+    return seats
 
 
 def read(services: Services, payload: str) -> TicketClaims:
