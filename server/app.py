@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.clock import Clock, SystemClock
 from server.domain import routes
 from server.domain.accounts.guards import provide_principal
-from server.domain.errors import DomainError
+from server.domain.errors import DomainError, problem, problem_of
 from server.infra.database import make_engine, make_sessionmaker
 from server.infra.rate_limits import RateLimitMiddleware
 from server.infra.redis_client import shared_redis
@@ -28,16 +28,8 @@ from server.settings import Settings, secret_key
 
 log = logging.getLogger("bms.server")
 
-PROBLEM_JSON = "application/problem+json"
-
-
-def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
-
-
 def _domain_error(_: Request[Any, Any, State], exc: DomainError) -> Response[dict[str, Any]]:
-    return problem(exc.status_code, exc.title, exc.detail, **exc.extra)
+    return problem_of(exc)
 
 
 def _validation_error(

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Response
+
+PROBLEM_JSON = "application/problem+json"
+
 
 class DomainError(Exception):
     status_code = 400
@@ -53,3 +57,12 @@ class TooManyRequests(DomainError):
 class Unavailable(DomainError):
     status_code = 503
     title = "Service unavailable"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def problem_of(exc: DomainError) -> Response[dict[str, Any]]:
+    return problem(exc.status_code, exc.title, exc.detail, **exc.extra)

@@ -17,7 +17,7 @@ import msgspec
 from litestar import Request, Response
 
 from server.domain.accounts.principal import Principal
-from server.domain.errors import Conflict, DomainError, Invalid
+from server.domain.errors import Conflict, DomainError, Invalid, problem_of
 from server.infra.state import Services
 
 TTL_SECONDS = 24 * 3600
@@ -35,7 +35,12 @@ async def idempotent(
 ) -> Response[Any]:
     key = request.headers.get("idempotency-key")
     if key is None:
-        return Response(await produce(), status_code=status_code)
+        try:
+            return Response(await produce(), status_code=status_code)
+        except DomainError as exc:
+            # Answered here, not raised through Litestar's exception middleware: on a sold-out
+            # night most hold requests end in a 409, and that detour costs each of them CPU.
+            return problem_of(exc)
     if not key or len(key) > MAX_KEY_LENGTH:
         raise Invalid(f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} characters.")
     fingerprint = hashlib.sha256(request.method.encode() + request.url.path.encode())
