@@ -9,8 +9,8 @@ from redis.asyncio import Redis
 
 from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget
-from server.domain.inventory.strategies.base import driver_connection
 from server.domain.inventory.strategies.redlock import Redlock
+from server.infra.database import driver_connection
 from tests.factories import make_user, make_world
 
 

@@ -36,7 +36,7 @@ from server.contracts.enums import HoldStatus, SeatStatus
 from server.db.models import User
 from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget, TakeResult
-from server.domain.inventory.strategies.base import driver_connection
+from server.infra.database import driver_connection
 from tests.conftest import Backend
 from tests.factories import make_world
 
