@@ -338,6 +338,34 @@ async def test_a_customer_joining_many_times_at_once_is_on_the_list_once(
     assert entries == 1
 
 
+async def test_clerks_adding_one_new_customer_at_once_make_one_guest_and_one_entry(
+    client, session, engine, world
+) -> None:
+    owner, _ = await make_user(session)
+    await sell_out(session, world, owner.id)
+    clerks = [await staff(session, Role.CLERK, world) for _ in range(2)]
+    users_before = await count(engine, "SELECT count(*) FROM users")
+    url = f"/api/v1/shows/{world.show_id}/waitlist"
+    # The same walk-up customer, typed a little differently at each counter.
+    typed = [
+        {"name": "Asha Rao", "email": "asha.rao@example.test", "phone": "+91 98200 12345"},
+        {"name": "Asha", "email": "ASHA.RAO@example.test"},
+    ]
+    posts = [
+        (url, {"seats_wanted": 2, "customer": typed[n % 2]}, clerks[n % 2]) for n in range(AT_ONCE)
+    ]
+
+    answers = await all_at_once(client, posts)
+
+    [joined] = [answer for answer in answers if answer.status_code == 201]
+    for answer in answers:
+        if answer is not joined:
+            assert answer.status_code == 409, answer.text
+            assert "is already on the waiting list for this show" in answer.json()["detail"]
+    assert await count(engine, "SELECT count(*) FROM users") == users_before + 1
+    assert await count(engine, "SELECT count(*) FROM waitlist_entries") == 1
+
+
 @pytest.mark.parametrize(
     ("role", "body", "status", "field", "says"),
     [
