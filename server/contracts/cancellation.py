@@ -111,9 +111,10 @@ class RefundOut(msgspec.Struct, kw_only=True):
     currency: str | None = None
     theater_id: UUID | None = None
     theater_name: str | None = None
-    # Paid out by other means (cash, a bank transfer) and marked so by an admin; the
-    # admin's name and note are shown to staff only.
+    # Paid out by other means (cash, a bank transfer) and marked so by an admin, at
+    # ``settled_manually_at``; the admin's name and note are shown to staff only.
     settled_manually: bool = False
+    settled_manually_at: datetime | None = None
     settled_by: str | None = None
     settlement_note: str | None = None
     # What an admin's retry or manual settlement came to, in a sentence.

@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -24,6 +25,19 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+UNIQUE_VIOLATION = "23505"
+
+
+def violates_unique(exc: IntegrityError, constraint: str) -> bool:
+    """Whether ``exc`` is PostgreSQL refusing a second row under the unique index or
+    constraint ``constraint``: SQLAlchemy's IntegrityError wraps the driver's error, which
+    carries the SQLSTATE, and asyncpg's own error underneath names the constraint."""
+    driver_error = exc.orig
+    return (
+        getattr(driver_error, "sqlstate", None) == UNIQUE_VIOLATION
+        and getattr(getattr(driver_error, "__cause__", None), "constraint_name", None) == constraint
+    )
 
 
 def async_url(url: str) -> str:

@@ -231,6 +231,53 @@ async def test_concurrent_sales_of_one_seat_let_exactly_one_commit(
     assert owners == [first_booking if first_outcome == "commit" else second_booking]
 
 
+# --- one live waiting-list entry per customer per show ----------------------------------------
+
+INSERT_ENTRY = (
+    "INSERT INTO waitlist_entries (show_id, user_id, seats_wanted, status)"
+    " VALUES (:show, :user, 2, :status)"
+)
+
+
+async def test_a_customer_is_on_a_shows_waiting_list_once(engine, world: World, user_id) -> None:
+    entry = {"show": world.show_id, "user": user_id}
+    await execute(engine, INSERT_ENTRY, {**entry, "status": "WAITING"})
+    for live in ("WAITING", "OFFERED"):
+        await refused(
+            engine,
+            "uq_waitlist_entries_live_per_customer",
+            INSERT_ENTRY,
+            {**entry, "status": live},
+        )
+    # Entries that are over do not count: a customer may have had any number of them.
+    for over in ("FULFILLED", "EXPIRED", "CANCELLED", "CANCELLED"):
+        await execute(engine, INSERT_ENTRY, {**entry, "status": over})
+    async with engine.begin() as conn:
+        other = await conn.scalar(
+            text(
+                "INSERT INTO users (name, role, preferences) VALUES ('Someone else', 'customer',"
+                " '{}') RETURNING id"
+            )
+        )
+    await execute(engine, INSERT_ENTRY, {**entry, "user": other, "status": "WAITING"})
+    # Once the live entry is over, the customer may join again; bringing the old one back
+    # would make two.
+    await execute(
+        engine,
+        "UPDATE waitlist_entries SET status = 'EXPIRED' WHERE show_id = :show AND user_id = :user"
+        " AND status = 'WAITING'",
+        entry,
+    )
+    await execute(engine, INSERT_ENTRY, {**entry, "status": "OFFERED"})
+    await refused(
+        engine,
+        "uq_waitlist_entries_live_per_customer",
+        "UPDATE waitlist_entries SET status = 'WAITING' WHERE show_id = :show AND user_id = :user"
+        " AND status = 'EXPIRED'",
+        entry,
+    )
+
+
 # --- shows never overlap on a screen ---------------------------------------------------------
 
 
@@ -305,6 +352,14 @@ INSERT_COUPON = (
     " {}, {})"
 )
 SET_AMOUNTS = "UPDATE bookings SET {} WHERE id = :booking"
+# A refund record: status, then settled_manually_at, settled_manually_by, settlement_note and
+# gateway_refund_ref.
+INSERT_REFUND = (
+    "INSERT INTO refunds (booking_id, amount_minor, destination, status, reason,"
+    " settled_manually_at, settled_manually_by, settlement_note, gateway_refund_ref)"
+    " VALUES (:booking, 29500, 'original', '{}', 'cancelled', {}, {}, {}, {})"
+)
+SETTLED = ("now()", ":user", "'cash at the box office'")
 
 # (constraint that must refuse it, statement)
 REFUSED = {
@@ -359,6 +414,26 @@ REFUSED = {
     ),
     "rating 0": ("ck_reviews_rating_range", INSERT_REVIEW.format(0)),
     "rating 11": ("ck_reviews_rating_range", INSERT_REVIEW.format(11)),
+    "settled manually by nobody": (
+        "ck_refunds_settled_manually_complete",
+        INSERT_REFUND.format("SUCCEEDED", "now()", "NULL", "'cash'", "NULL"),
+    ),
+    "settled manually without a note": (
+        "ck_refunds_settled_manually_complete",
+        INSERT_REFUND.format("SUCCEEDED", "now()", ":user", "NULL", "NULL"),
+    ),
+    "a settlement note on a refund nobody settled": (
+        "ck_refunds_settled_manually_complete",
+        INSERT_REFUND.format("FAILED", "NULL", "NULL", "'cash'", "NULL"),
+    ),
+    "settled manually but still FAILED": (
+        "ck_refunds_settled_manually_succeeded",
+        INSERT_REFUND.format("FAILED", *SETTLED, "NULL"),
+    ),
+    "settled manually and refunded by the gateway": (
+        "ck_refunds_settled_manually_succeeded",
+        INSERT_REFUND.format("SUCCEEDED", *SETTLED, "'re_1'"),
+    ),
 }
 
 # The edge values the same constraints must still let through.
@@ -382,6 +457,9 @@ ACCEPTED = {
     "hold of 15 minutes": INSERT_THEATER.format(15),
     "rating 1": INSERT_REVIEW.format(1),
     "rating 10": INSERT_REVIEW.format(10),
+    "settled manually": INSERT_REFUND.format("SUCCEEDED", *SETTLED, "NULL"),
+    "refunded by the gateway": INSERT_REFUND.format("SUCCEEDED", "NULL", "NULL", "NULL", "'re_1'"),
+    "failed at the gateway": INSERT_REFUND.format("FAILED", "NULL", "NULL", "NULL", "NULL"),
 }
 
 

@@ -7,6 +7,7 @@ shared test database is never downgraded.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import uuid
 from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +24,19 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import CheckConstraint, Connection, make_url, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, create_async_engine
 
+from server.contracts.enums import Role
 from server.db.migrate import current_revision, downgrade, upgrade
 from server.db.models import Base
 from tests.conftest import ROOT, Backend
+from tests.factories import make_user, make_world
+from tests.integration.test_admin_api import sell
 
 pytestmark = pytest.mark.timeout(120)
 
-HEAD = "0002"
+HEAD = "0003"
 BMS_TABLES = set(Base.metadata.tables)
 BMS_SEQUENCES = {"seat_events_seq", "lock_fence_seq"}
 
@@ -190,7 +196,7 @@ async def test_bms_db_commands(backend: Backend, fresh_url: str, tmp_path: Path)
         return done.stderr
 
     assert f"database at revision {HEAD}" in await asyncio.to_thread(run, "upgrade")
-    assert "database at revision 0001" in await asyncio.to_thread(run, "downgrade")
+    assert "database at revision 0002" in await asyncio.to_thread(run, "downgrade")
     assert "database at revision None" in await asyncio.to_thread(run, "downgrade", "base")
     assert await schema_objects(fresh_url) == (set(), set())
 
@@ -209,3 +215,203 @@ async def test_bms_db_commands(backend: Backend, fresh_url: str, tmp_path: Path)
         assert await conn.scalar(text("SELECT count(*) FROM cities")) == 0
     assert await current_revision(fresh_url) == HEAD
     assert await schema_objects(fresh_url) == (BMS_TABLES, BMS_SEQUENCES)
+
+
+# -- 0003: manual settlements in columns, one live waiting-list entry per customer -----------
+
+SETTLED_AT = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
+AUDIT = (
+    "INSERT INTO audit_log (at, actor_id, action, entity, entity_id, detail)"
+    " VALUES (:at, :actor, :action, 'refund', :entity_id, CAST(:detail AS jsonb))"
+)
+REFUND = (
+    "INSERT INTO refunds (id, booking_id, payment_id, amount_minor, destination, status, reason,"
+    " completed_at, gateway_refund_ref, failure_code)"
+    " VALUES (:id, :booking, :payment, 20000, 'original', :status, 'cancelled by the customer',"
+    " :at, :ref, :code)"
+)
+ENTRY = (
+    "INSERT INTO waitlist_entries (id, show_id, user_id, seats_wanted, status, created_at)"
+    " VALUES (:id, :show, :user, 2, :status, :at)"
+)
+
+
+def entry_id(n: int) -> uuid.UUID:
+    """Entry ids in a known order (the clean-up's last tie-breaker)."""
+    return uuid.UUID(int=n)
+
+
+async def seed_0002(url: str) -> dict[str, Any]:
+    """Data as revision 0002 left it: refunds settled manually known only by their audit
+    entries (and odd entries that must not fail the upgrade), and customers on one show's
+    waiting list more than once."""
+    engine = create_async_engine(url)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            world = await make_world(session, starts_at=SETTLED_AT + timedelta(days=2), shows=2)
+            admin, _ = await make_user(session, role=Role.THEATER_ADMIN)
+            people = [(await make_user(session))[0].id for _ in range(4)]
+            booking = await sell(session, world.show_id, [world.seats["E7"]], people[0])
+        ids = {name: uuid.uuid4() for name in ("settled", "gateway", "failed", "odd", "orphan")}
+        async with engine.begin() as conn:
+            payment = await conn.scalar(
+                text(
+                    "INSERT INTO payments (booking_id, method, gateway, status, amount_minor,"
+                    " currency, idempotency_key, gateway_ref, captured_at)"
+                    " VALUES (:booking, 'card', 'simulator', 'CAPTURED', 80000, 'INR', 'k1',"
+                    " 'cap_1', :at) RETURNING id"
+                ),
+                {"booking": booking.id, "at": SETTLED_AT},
+            )
+            refund = {"booking": booking.id, "payment": payment, "at": SETTLED_AT, "code": None}
+            for name, status, ref in (
+                ("settled", "SUCCEEDED", None),
+                ("gateway", "SUCCEEDED", "re_1"),
+                ("failed", "FAILED", None),
+                ("odd", "SUCCEEDED", "re_2"),  # an audit entry says settled: the gateway did
+                ("orphan", "SUCCEEDED", None),  # settled, says the audit, by nobody known
+            ):
+                await conn.execute(
+                    text(REFUND), {**refund, "id": ids[name], "status": status, "ref": ref}
+                )
+            settled = {"action": "refund.settled_manually", "at": SETTLED_AT}
+            for name, actor, note in (
+                ("settled", admin.id, "cash at the box office, receipt 1182"),
+                ("odd", admin.id, "cash"),
+                ("orphan", None, "cash"),
+            ):
+                detail = json.dumps({"note": note, "failure_code": "no_answer"})
+                await conn.execute(
+                    text(AUDIT),
+                    {**settled, "actor": actor, "entity_id": str(ids[name]), "detail": detail},
+                )
+            await conn.execute(  # a second entry for a refund: the first one counts
+                text(AUDIT),
+                {
+                    **settled,
+                    "at": SETTLED_AT + timedelta(hours=1),
+                    "actor": people[3],
+                    "entity_id": str(ids["settled"]),
+                    "detail": json.dumps({"note": "later"}),
+                },
+            )
+            await conn.execute(  # not a refund id at all
+                text(AUDIT),
+                {**settled, "actor": admin.id, "entity_id": "not-a-uuid", "detail": "{}"},
+            )
+            await conn.execute(  # other admin acts on a refund are left alone
+                text(AUDIT),
+                {
+                    **settled,
+                    "action": "refund.retried",
+                    "actor": admin.id,
+                    "entity_id": str(ids["failed"]),
+                    "detail": "{}",
+                },
+            )
+
+            first, second = world.show_ids
+            alice, bob, carol, dan = people
+            at = [SETTLED_AT + timedelta(minutes=n) for n in range(4)]
+            for n, show, user, status, when in (
+                (1, first, alice, "WAITING", at[0]),  # twice waiting: the earliest stays
+                (2, first, alice, "WAITING", at[1]),
+                (3, first, alice, "EXPIRED", at[0]),  # over: not a duplicate
+                (4, first, bob, "WAITING", at[0]),  # waiting, then offered: the offer stays
+                (5, first, bob, "OFFERED", at[2]),
+                (6, first, bob, "WAITING", at[3]),
+                (7, first, carol, "WAITING", at[1]),  # same moment: the smaller id stays
+                (8, first, carol, "WAITING", at[1]),
+                (9, first, dan, "WAITING", at[0]),  # once per show is fine
+                (10, second, dan, "WAITING", at[0]),
+                (11, second, alice, "OFFERED", at[3]),
+            ):
+                await conn.execute(
+                    text(ENTRY),
+                    {"id": entry_id(n), "show": show, "user": user, "status": status, "at": when},
+                )
+        return {"admin": admin, "refunds": ids, "show": first, "alice": alice}
+    finally:
+        await engine.dispose()
+
+
+async def rows(url: str, sql: str, **params: object) -> list[Any]:
+    async with connected(url) as conn:
+        return list(await conn.execute(text(sql), params))
+
+
+async def test_0003_fills_in_manual_settlements_and_clears_duplicate_entries(
+    fresh_url: str,
+) -> None:
+    await upgrade(fresh_url, "0002")
+    seeded = await seed_0002(fresh_url)
+    ids, admin = seeded["refunds"], seeded["admin"]
+    await upgrade(fresh_url)
+    assert await current_revision(fresh_url) == "0003"
+
+    settled = {
+        row.id: (row.settled_manually_at, row.settled_manually_by, row.settlement_note)
+        for row in await rows(
+            fresh_url,
+            "SELECT id, settled_manually_at, settled_manually_by, settlement_note FROM refunds",
+        )
+    }
+    assert settled == {
+        ids["settled"]: (SETTLED_AT, admin.id, "cash at the box office, receipt 1182"),
+        ids["gateway"]: (None, None, None),
+        ids["failed"]: (None, None, None),
+        ids["odd"]: (None, None, None),
+        ids["orphan"]: (None, None, None),
+    }
+
+    statuses = dict(await rows(fresh_url, "SELECT id, status FROM waitlist_entries"))
+    cancelled = {entry_id(n) for n in (2, 4, 6, 8)}
+    assert {entry for entry, status in statuses.items() if status == "CANCELLED"} == cancelled
+    assert statuses[entry_id(1)] == statuses[entry_id(7)] == "WAITING"
+    assert statuses[entry_id(5)] == statuses[entry_id(11)] == "OFFERED"
+    assert statuses[entry_id(3)] == "EXPIRED"
+    audited = await rows(
+        fresh_url,
+        "SELECT entity_id, detail->>'kept' AS kept FROM audit_log"
+        " WHERE action = 'waitlist.duplicate_cancelled'",
+    )
+    assert sorted((row.entity_id, row.kept) for row in audited) == [
+        (str(entry_id(2)), str(entry_id(1))),
+        (str(entry_id(4)), str(entry_id(5))),
+        (str(entry_id(6)), str(entry_id(5))),
+        (str(entry_id(8)), str(entry_id(7))),
+    ]
+    duplicate = {"show": seeded["show"], "user": seeded["alice"], "status": "WAITING"}
+    with pytest.raises(IntegrityError, match="uq_waitlist_entries_live_per_customer"):
+        async with connected(fresh_url) as conn:
+            await conn.execute(text(ENTRY), {**duplicate, "id": entry_id(12), "at": SETTLED_AT})
+
+    # Down: the columns and the index go; the audit entries the older code reads stay.
+    await downgrade(fresh_url, "0002")
+    columns = await rows(
+        fresh_url,
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'refunds'"
+        " AND column_name LIKE 'settle%'",
+    )
+    assert columns == []
+    marks = await rows(
+        fresh_url, "SELECT entity_id FROM audit_log WHERE action = 'refund.settled_manually'"
+    )
+    assert len(marks) == 5
+    async with connected(fresh_url) as conn:
+        await conn.execute(text(ENTRY), {**duplicate, "id": entry_id(12), "at": SETTLED_AT})
+        await conn.commit()
+
+    # And up again: the same backfill, and the duplicate made meanwhile is cleared.
+    await upgrade(fresh_url)
+    [again] = await rows(
+        fresh_url,
+        "SELECT settled_manually_by, settlement_note FROM refunds WHERE id = :id",
+        id=ids["settled"],
+    )
+    assert tuple(again) == (admin.id, "cash at the box office, receipt 1182")
+    [late] = await rows(
+        fresh_url, "SELECT status FROM waitlist_entries WHERE id = :id", id=entry_id(12)
+    )
+    assert late.status == "CANCELLED"
+    assert await differences_in(fresh_url) == []

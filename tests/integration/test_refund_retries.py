@@ -327,6 +327,24 @@ async def test_an_admin_settles_a_failed_refund_by_hand_and_it_is_never_sent_aga
     )
     assert settled["gateway_refund_ref"] is None and settled["failure_code"] is None
     assert "may have gone through there after all" in settled["detail"]
+    # Recorded on the refund itself (what the listings and reconciliation read), and
+    # audited, in the one transaction that made it SUCCEEDED.
+    async with engine.connect() as conn:
+        columns = (
+            await conn.execute(
+                text(
+                    "SELECT completed_at, settled_manually_at, settled_manually_by,"
+                    " settlement_note FROM refunds"
+                )
+            )
+        ).one()
+    assert tuple(columns) == (
+        clock.now(),
+        clock.now(),
+        manager.id,
+        "cash at the box office, receipt 1182",
+    )
+    assert settled["settled_manually_at"] is not None
     [entry] = await audit(engine, "refund.settled_manually")
     assert (entry.actor_id, entry.entity_id) == (manager.id, refund)
     assert entry.detail["note"] == "cash at the box office, receipt 1182"

@@ -4,9 +4,11 @@ the customer (a real SMTP server) and the clerk books it for them at the counter
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
@@ -293,6 +295,75 @@ async def test_one_entry_per_customer_however_the_clerk_finds_them(client, sessi
     assert meera.json()["customer"]["name"] == "Guest"
     _, self_serve = await make_user(session)
     assert (await join(client, world, auth(self_serve))).json()["position"] == 4
+
+
+async def all_at_once(client: AsyncTestClient, posts: list[tuple[str, dict, dict]]) -> list:
+    """POST these (url, body, headers) to the app concurrently. The test client sends one
+    request at a time, so they go through an ASGI transport on the app's own event loop (its
+    database pool lives there), each request on its own connection, truly at once."""
+
+    async def send() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return await asyncio.gather(
+                *(http.post(url, json=body, headers=headers) for url, body, headers in posts)
+            )
+
+    return await asyncio.wrap_future(client.blocking_portal.start_task_soon(send))
+
+
+AT_ONCE = 16
+
+
+async def test_a_customer_joining_many_times_at_once_is_on_the_list_once(
+    client, session, engine, world
+) -> None:
+    owner, _ = await make_user(session)
+    await sell_out(session, world, owner.id)
+    customer, token = await make_user(session)
+    url = f"/api/v1/shows/{world.show_id}/waitlist"
+
+    answers = await all_at_once(client, [(url, {"seats_wanted": 2}, auth(token))] * AT_ONCE)
+
+    [joined] = [answer for answer in answers if answer.status_code == 201]
+    refused = [answer for answer in answers if answer.status_code != 201]
+    assert len(refused) == AT_ONCE - 1
+    for answer in refused:
+        assert answer.status_code == 409, answer.text
+        assert answer.json()["detail"] == "You are already on the waiting list for this show."
+        assert answer.json()["entry_id"] == joined.json()["entry_id"]
+    entries = await count(
+        engine, "SELECT count(*) FROM waitlist_entries WHERE user_id = :u", u=customer.id
+    )
+    assert entries == 1
+
+
+async def test_clerks_adding_one_new_customer_at_once_make_one_guest_and_one_entry(
+    client, session, engine, world
+) -> None:
+    owner, _ = await make_user(session)
+    await sell_out(session, world, owner.id)
+    clerks = [await staff(session, Role.CLERK, world) for _ in range(2)]
+    users_before = await count(engine, "SELECT count(*) FROM users")
+    url = f"/api/v1/shows/{world.show_id}/waitlist"
+    # The same walk-up customer, typed a little differently at each counter.
+    typed = [
+        {"name": "Asha Rao", "email": "asha.rao@example.test", "phone": "+91 98200 12345"},
+        {"name": "Asha", "email": "ASHA.RAO@example.test"},
+    ]
+    posts = [
+        (url, {"seats_wanted": 2, "customer": typed[n % 2]}, clerks[n % 2]) for n in range(AT_ONCE)
+    ]
+
+    answers = await all_at_once(client, posts)
+
+    [joined] = [answer for answer in answers if answer.status_code == 201]
+    for answer in answers:
+        if answer is not joined:
+            assert answer.status_code == 409, answer.text
+            assert "is already on the waiting list for this show" in answer.json()["detail"]
+    assert await count(engine, "SELECT count(*) FROM users") == users_before + 1
+    assert await count(engine, "SELECT count(*) FROM waitlist_entries") == 1
 
 
 @pytest.mark.parametrize(

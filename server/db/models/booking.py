@@ -195,6 +195,14 @@ class WaitlistEntry(Base):
         one_of("status", WaitlistStatus),
         CheckConstraint("seats_wanted BETWEEN 1 AND 10", name="seats_wanted_range"),
         Index("ix_waitlist_show_status", "show_id", "status", "created_at"),
+        # One live entry per customer per show, whoever adds them and however many at once.
+        Index(
+            "uq_waitlist_entries_live_per_customer",
+            "show_id",
+            "user_id",
+            unique=True,
+            postgresql_where=text("status IN ('WAITING', 'OFFERED')"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

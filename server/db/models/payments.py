@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,6 +59,22 @@ class Refund(Base):
         Index("ix_refunds_booking", "booking_id"),
         # The retry job's question: which PENDING refunds are due.
         Index("ix_refunds_due", "next_attempt_at", postgresql_where=text("status = 'PENDING'")),
+        # Settled manually: when, by whom and the note, all three or none; such a refund is
+        # SUCCEEDED and never went through the gateway (no gateway refund id).
+        CheckConstraint(
+            "num_nonnulls(settled_manually_at, settled_manually_by, settlement_note) IN (0, 3)",
+            name="settled_manually_complete",
+        ),
+        CheckConstraint(
+            "settled_manually_at IS NULL OR (status = 'SUCCEEDED' AND gateway_refund_ref IS NULL)",
+            name="settled_manually_succeeded",
+        ),
+        # Reconciliation's question: which refunds were settled manually in a period.
+        Index(
+            "ix_refunds_settled_manually",
+            "settled_manually_at",
+            postgresql_where=text("settled_manually_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -81,6 +97,12 @@ class Refund(Base):
     # Why it FAILED: the gateway's code and sentence, or "no_answer" when retries gave up.
     failure_code: Mapped[str | None] = mapped_column(String(40))
     failure_reason: Mapped[str | None] = mapped_column(String(300))
+    # Paid out by other means (cash at the counter, a bank transfer) when the gateway could
+    # not: when, by which admin, and their note. The audit entry refund.settled_manually
+    # records the same act; these columns are what the listings and reconciliation read.
+    settled_manually_at: Mapped[datetime | None]
+    settled_manually_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    settlement_note: Mapped[str | None] = mapped_column(Text)
 
 
 class WalletEntry(Base):

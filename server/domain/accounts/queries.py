@@ -186,6 +186,21 @@ async def customers_reached_at(
     return [row.id for row in rows]
 
 
+# The first of pg_advisory_xact_lock's two keys for "finding or creating a customer by a
+# contact" ("bmsc"); the second is the contact's own key (services.contact_keys).
+CONTACT_LOCK_SPACE = 0x626D7363
+
+
+async def lock_contacts(conn: AsyncConnection, keys: Collection[int]) -> None:
+    """Hold a lock on each contact key until the transaction ends, in key order, so that two
+    transactions wanting overlapping keys take turns and never deadlock."""
+    for key in sorted(set(keys)):
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"),
+            {"space": CONTACT_LOCK_SPACE, "key": key},
+        )
+
+
 async def insert_guest_customer(
     conn: AsyncConnection, *, name: str, email: str | None, phone: str | None
 ) -> uuid.UUID:

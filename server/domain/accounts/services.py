@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from collections.abc import Collection
@@ -16,7 +17,7 @@ from server.contracts.checkout import CustomerContact
 from server.contracts.enums import Role, TokenKind
 from server.db.models import ApiToken, User, UserTheater
 from server.domain.accounts import queries
-from server.domain.accounts.contact import digits_of
+from server.domain.accounts.contact import MIN_PHONE_DIGITS, digits_of
 from server.domain.accounts.principal import Principal
 from server.domain.accounts.security import (
     hash_password,
@@ -114,12 +115,34 @@ async def guest(
     return await _token_out(session, user, token, expires_at)
 
 
+def contact_keys(email: str | None, phone_digits: str | None) -> list[int]:
+    """Lock keys for a contact: its e-mail in any case, and the last digits of its phone
+    number (two numbers that ``queries.phone_matches`` may take for one end in the same
+    ``MIN_PHONE_DIGITS`` digits, whichever country code either has)."""
+    names = []
+    if email:
+        names.append(f"email:{email.lower()}")
+    if phone_digits:
+        names.append(f"phone:{phone_digits[-MIN_PHONE_DIGITS:]}")
+    return [
+        int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), signed=True)
+        for name in names
+    ]
+
+
 async def customer_for(conn: AsyncConnection, customer: CustomerContact) -> uuid.UUID:
     """The customer a clerk acts for (``customer`` already checked by
     ``contact.checked_customer``): the customer reached at that e-mail, else at that phone
     number, else a new guest customer with that name and contact. A guest found is completed
-    with the addresses it lacked, so whatever the clerk took down reaches them."""
+    with the addresses it lacked, so whatever the clerk took down reaches them.
+
+    Two clerks taking down the same new customer at once must not make two guests of them:
+    the lookup and the insert run under transaction-scoped locks on the contact's keys, so the
+    second waits for the first's transaction and then finds the guest it created. (A unique
+    index cannot say this: guest sessions keep a contact e-mail too, one new guest per
+    session, and many guests may rightly share one.)"""
     digits = digits_of(customer.phone) if customer.phone else None
+    await queries.lock_contacts(conn, contact_keys(customer.email, digits))
     found = await queries.customer_by_contact(conn, email=customer.email, phone_digits=digits)
     name = customer.name or "Guest"
     if found is None:

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, String, and_, cast, func, insert, select, text
+from sqlalchemy import Date, cast, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.contracts.enums import RefundStatus
 from server.db.models import (
-    AuditEntry,
     Booking,
     City,
     LoyaltyEntry,
@@ -27,8 +26,9 @@ from server.db.models import (
 )
 
 # The audit entries of an admin's hand on a refund. A refund paid out by other means (cash,
-# a bank transfer) is SUCCEEDED without a gateway reference, and its REFUND_SETTLED_MANUALLY
-# entry is the record of who did it, when and with what note.
+# a bank transfer) is SUCCEEDED without a gateway reference and carries who settled it, when
+# and their note in its own columns (settled_manually_at, settled_manually_by,
+# settlement_note); the REFUND_SETTLED_MANUALLY entry records the act in the audit log.
 REFUND_RETRIED = "refund.retried"
 REFUND_SETTLED_MANUALLY = "refund.settled_manually"
 
@@ -342,7 +342,7 @@ class RefundRow:
     failure_reason: str | None
     theater_id: uuid.UUID
     theater_name: str
-    # Paid out by other means: when, by whom, and the admin's note (see REFUND_SETTLED_MANUALLY).
+    # Paid out by other means: when, by whom (the admin's name), and the admin's note.
     settled_manually_at: datetime | None
     settled_by: str | None
     settlement_note: str | None
@@ -364,11 +364,6 @@ class RefundFilter:
 
 
 async def refunds(conn: AsyncConnection, where: RefundFilter) -> list[RefundRow]:
-    settled = and_(
-        AuditEntry.entity == "refund",
-        AuditEntry.entity_id == cast(Refund.id, String),
-        AuditEntry.action == REFUND_SETTLED_MANUALLY,
-    )
     query = (
         select(
             Refund.id,
@@ -393,9 +388,9 @@ async def refunds(conn: AsyncConnection, where: RefundFilter) -> list[RefundRow]
             Refund.failure_reason,
             Theater.id,
             Theater.name,
-            AuditEntry.at,
+            Refund.settled_manually_at,
             User.name,
-            AuditEntry.detail["note"].astext,
+            Refund.settlement_note,
         )
         .select_from(Refund)
         .join(Booking, Booking.id == Refund.booking_id)
@@ -403,8 +398,7 @@ async def refunds(conn: AsyncConnection, where: RefundFilter) -> list[RefundRow]
         .join(Theater, Theater.id == Show.theater_id)
         .join(City, City.id == Theater.city_id)
         .outerjoin(Payment, Payment.id == Refund.payment_id)
-        .outerjoin(AuditEntry, settled)
-        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .outerjoin(User, User.id == Refund.settled_manually_by)
         .order_by(Refund.created_at, Refund.amount_minor.desc(), Refund.id)
     )
     if where.refund_ids:
@@ -510,20 +504,25 @@ async def reopen_refund(
     return done.first() is not None
 
 
-async def settle_refund(conn: AsyncConnection, refund_id: uuid.UUID, now: datetime) -> bool:
-    """FAILED → SUCCEEDED without a gateway reference: the money went back by other means.
-    The payment keeps what the gateway refunded of it (nothing more went through there)."""
+async def settle_refund(
+    conn: AsyncConnection, refund_id: uuid.UUID, *, now: datetime, by: uuid.UUID, note: str
+) -> bool:
+    """FAILED → SUCCEEDED without a gateway reference: the money went back by other means,
+    recorded with when, by whom and the note. The payment keeps what the gateway refunded of
+    it (nothing more went through there)."""
     done = await conn.execute(
         text(
             """
             UPDATE refunds
                SET status = 'SUCCEEDED', completed_at = :now, next_attempt_at = NULL,
-                   failure_code = NULL, failure_reason = NULL
+                   failure_code = NULL, failure_reason = NULL,
+                   settled_manually_at = :now, settled_manually_by = :by,
+                   settlement_note = :note
              WHERE id = :refund AND status = 'FAILED'
          RETURNING id
             """
         ),
-        {"refund": refund_id, "now": now},
+        {"refund": refund_id, "now": now, "by": by, "note": note},
     )
     return done.first() is not None
 

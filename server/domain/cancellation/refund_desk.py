@@ -7,10 +7,11 @@
   saying what it is doing instead.
 - **Settle manually** a FAILED refund that was paid out by other means (cash at the box
   office, a bank transfer): it becomes SUCCEEDED without a gateway reference, is never sent
-  to the gateway again, and the audit entry (``refund.settled_manually``) keeps who, when and
-  the note. The payment keeps what the gateway refunded of it, so reconciliation expects
-  nothing of this refund at the gateway, and reports a gateway refund of the same capture
-  as a possible double payment.
+  to the gateway again, and records who, when and the note in its own columns
+  (``settled_manually_at``, ``settled_manually_by``, ``settlement_note``), with an audit
+  entry (``refund.settled_manually``) in the same transaction. The payment keeps what the
+  gateway refunded of it, so reconciliation expects nothing of this refund at the gateway,
+  and reports a gateway refund of the same capture as a possible double payment.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ async def refunds_out(services: Services, where: RefundFilter, *, staff: bool) -
             theater_id=r.theater_id,
             theater_name=r.theater_name,
             settled_manually=r.settled_manually_at is not None,
+            settled_manually_at=r.settled_manually_at,
             settled_by=r.settled_by if staff else None,
             settlement_note=r.settlement_note if staff else None,
         )

@@ -179,9 +179,10 @@ async def settle_manually(
     conn: AsyncConnection, refund: RefundRow, note: str, now: datetime, actor_id: uuid.UUID
 ) -> bool:
     """A FAILED refund paid out by other means (cash at the counter, a bank transfer): it
-    becomes SUCCEEDED with no gateway reference, never sent again, and the audit entry keeps
-    who, when and the note. False when it was no longer FAILED."""
-    if not await queries.settle_refund(conn, refund.refund_id, now):
+    becomes SUCCEEDED with no gateway reference, never sent again, and records who, when and
+    the note (its columns, and the audit entry in the same transaction). False when it was no
+    longer FAILED."""
+    if not await queries.settle_refund(conn, refund.refund_id, now=now, by=actor_id, note=note):
         return False
     await _audit(conn, refund, actor_id, queries.REFUND_SETTLED_MANUALLY, {"note": note})
     return True

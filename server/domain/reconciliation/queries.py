@@ -1,7 +1,7 @@
 """SQL for reconciliation: what we recorded at one gateway, as settlement lines, and what we
 know about the captures a settlement file names.
 
-A refund paid out by other means (``refund.settled_manually`` in the audit log) never went
+A refund paid out by other means (``settled_manually_at`` set on the refund) never went
 through the gateway: it is not one of our gateway records, it is listed on its own.
 """
 
@@ -15,20 +15,15 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.domain.cancellation.queries import REFUND_SETTLED_MANUALLY
-
-_SETTLED = f"""
-  LEFT JOIN audit_log a ON a.entity = 'refund' AND a.entity_id = CAST(r.id AS text)
-                       AND a.action = '{REFUND_SETTLED_MANUALLY}'
-  LEFT JOIN users u ON u.id = a.actor_id
-"""
+# Who settled a refund manually (the admin's name).
+_SETTLED_BY = "LEFT JOIN users u ON u.id = r.settled_manually_by"
 
 # Captures; refunds the gateway confirmed under its refund id; refunds we know no refund id
 # for (records from before refund ids were kept, and refunds of checkouts that never became a
 # booking, which the payment row carries), listed under the capture they return money from.
 # A record counts when the file names it (its reference, or for one without a refund id its
 # capture) or when it falls in the period.
-_RECORDS = f"""
+_RECORDS = """
 SELECT 'capture', p.gateway_ref, NULL, p.amount_minor, p.currency, p.captured_at, b.code,
        CAST(NULL AS uuid)
   FROM payments p LEFT JOIN bookings b ON b.id = p.booking_id
@@ -40,9 +35,8 @@ SELECT 'refund', r.gateway_refund_ref, p.gateway_ref, r.amount_minor, p.currency
   FROM refunds r
   JOIN payments p ON p.id = r.payment_id
   JOIN bookings b ON b.id = r.booking_id
-  {_SETTLED}
  WHERE p.gateway = :gateway AND r.status = 'SUCCEEDED' AND r.amount_minor > 0
-   AND a.id IS NULL
+   AND r.settled_manually_at IS NULL
    AND (r.gateway_refund_ref = ANY(:refunds)
         OR (r.gateway_refund_ref IS NULL AND p.gateway_ref = ANY(:refunded_captures))
         OR (r.completed_at >= :start AND r.completed_at < :end))
@@ -99,28 +93,29 @@ async def gateway_records(
 # The payments the file names, each with its refunds that the gateway has not confirmed to
 # us (PENDING, FAILED, or settled by other means), to explain a refund line we cannot match.
 _CAPTURES = f"""
-SELECT p.gateway_ref, b.code, r.id, r.status, r.amount_minor, r.failure_code, a.at,
-       a.detail->>'note', u.name
+SELECT p.gateway_ref, b.code, r.id, r.status, r.amount_minor, r.failure_code,
+       r.settled_manually_at, r.settlement_note, u.name
   FROM payments p
   LEFT JOIN bookings b ON b.id = p.booking_id
-  LEFT JOIN (refunds r {_SETTLED})
+  LEFT JOIN (refunds r {_SETTLED_BY})
          ON r.payment_id = p.id AND r.gateway_refund_ref IS NULL AND r.amount_minor > 0
-        AND (r.status IN ('PENDING', 'FAILED') OR a.id IS NOT NULL)
+        AND (r.status IN ('PENDING', 'FAILED') OR r.settled_manually_at IS NOT NULL)
  WHERE p.gateway = :gateway AND p.gateway_ref = ANY(:refs)
  ORDER BY p.gateway_ref, r.created_at
 """
 
 # Refunds settled by other means: on the captures the file names, or settled in the period.
 _SETTLED_MANUALLY = f"""
-SELECT p.gateway_ref, b.code, r.id, r.status, r.amount_minor, r.failure_code, a.at,
-       a.detail->>'note', u.name, p.currency
+SELECT p.gateway_ref, b.code, r.id, r.status, r.amount_minor, r.failure_code,
+       r.settled_manually_at, r.settlement_note, u.name, p.currency
   FROM refunds r
   JOIN payments p ON p.id = r.payment_id
   JOIN bookings b ON b.id = r.booking_id
-  {_SETTLED}
- WHERE p.gateway = :gateway AND a.id IS NOT NULL AND r.amount_minor > 0
-   AND (p.gateway_ref = ANY(:refs) OR (a.at >= :start AND a.at < :end))
- ORDER BY a.at
+  {_SETTLED_BY}
+ WHERE p.gateway = :gateway AND r.settled_manually_at IS NOT NULL AND r.amount_minor > 0
+   AND (p.gateway_ref = ANY(:refs)
+        OR (r.settled_manually_at >= :start AND r.settled_manually_at < :end))
+ ORDER BY r.settled_manually_at, r.id
 """
 
 

@@ -28,6 +28,10 @@ async def free_seat_count(
     return int(count or 0)
 
 
+# The partial unique index: one WAITING or OFFERED entry per customer per show.
+LIVE_ENTRY_INDEX = "uq_waitlist_entries_live_per_customer"
+
+
 async def insert_entry(
     conn: AsyncConnection,
     show_id: uuid.UUID,

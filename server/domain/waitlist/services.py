@@ -8,6 +8,11 @@ finds a block for the person at the head, it takes a priority hold for them (kin
 ``waitlist_offer``, the theater's hold time) and queues a ``waitlist.offered`` notification in
 the same transaction. Booking that hold fulfils the entry; letting it run out expires the
 entry and the line moves on.
+
+A customer is on a show's list once (WAITING or OFFERED): joining again is a 409 naming their
+place. The database holds the rule (the partial unique index ``queries.LIVE_ENTRY_INDEX``), so
+two requests that both pass the check at the same instant still make one entry, and the other
+gets the same 409.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from server.contracts import api
 from server.contracts.checkout import CustomerContact
@@ -28,6 +35,7 @@ from server.domain.inventory import services as inventory
 from server.domain.inventory.queries import HoldTarget
 from server.domain.inventory.strategies import SeatsUnavailable
 from server.domain.waitlist import queries
+from server.infra.database import autocommit, violates_unique
 from server.infra.state import Services
 
 MAX_SEATS = 10
@@ -111,22 +119,45 @@ async def join(
     now = services.clock.now()
     if terms.starts_at <= now:
         raise Conflict("This show has already started.")
-    async with services.engine.begin() as conn:
-        if customer is None:
-            user_id = principal.user_id
-        else:
-            user_id = await accounts.customer_for(conn, customer)
-        live = await queries.live_entry_of(conn, show_id, user_id)
-        if live:
-            raise _already(customer, await queries.entry(conn, live.id))
-        free = await queries.free_seat_count(conn, show_id, body.seat_type, now)
-        if free >= body.seats_wanted:
-            raise Conflict(
-                f"There are still {free} free seats for this show: hold them instead of waiting."
+    user_id = principal.user_id
+    try:
+        async with services.engine.begin() as conn:
+            if customer is not None:
+                user_id = await accounts.customer_for(conn, customer)
+            live = await queries.live_entry_of(conn, show_id, user_id)
+            if live:
+                raise _already(customer, await queries.entry(conn, live.id))
+            free = await queries.free_seat_count(conn, show_id, body.seat_type, now)
+            if free >= body.seats_wanted:
+                raise Conflict(
+                    f"There are still {free} free seats for this show: hold them instead of "
+                    "waiting."
+                )
+            row = await queries.insert_entry(
+                conn, show_id, user_id, body.seats_wanted, body.seat_type
             )
-        row = await queries.insert_entry(conn, show_id, user_id, body.seats_wanted, body.seat_type)
-        entry = await queries.entry(conn, row.id)
+            entry = await queries.entry(conn, row.id)
+    except IntegrityError as exc:
+        # Another request put the same customer on this list after our check and before our
+        # insert; the database kept one entry, and this answer is the check's own.
+        if not violates_unique(exc, queries.LIVE_ENTRY_INDEX):
+            raise
+        raise await _already_joined(services, customer, show_id, user_id) from None
     return entry_out(entry)
+
+
+async def _already_joined(
+    services: Services, customer: CustomerContact | None, show_id: uuid.UUID, user_id: uuid.UUID
+) -> Conflict:
+    async with autocommit(services.engine).connect() as conn:
+        live = await queries.live_entry_of(conn, show_id, user_id)
+        found = await queries.entry(conn, live.id) if live else None
+    if found is None:  # the other entry was cancelled in the meantime
+        return Conflict(
+            "The waiting list for this show changed while you joined; try again.",
+            reason="waitlist_changed",
+        )
+    return _already(customer, found)
 
 
 async def status(
