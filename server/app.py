@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolExhausted
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +29,7 @@ from server.infra.state import Services
 from server.settings import Settings, secret_key
 
 log = logging.getLogger("bms.server")
+
 
 def _domain_error(_: Request[Any, Any, State], exc: DomainError) -> Response[dict[str, Any]]:
     return problem_of(exc)
@@ -53,9 +56,17 @@ def _http_error(_: Request[Any, Any, State], exc: HTTPException) -> Response[dic
     return response
 
 
-def _busy(request: Request[Any, Any, State], exc: PoolExhausted) -> Response[dict[str, Any]]:
-    """Every database connection stayed busy for the pool's whole wait: shed the request."""
-    log.warning("no database connection free for %s %s", request.method, request.url.path)
+# SQLSTATEs that mean "the database is too busy right now", not "this request is wrong": a
+# lock wait past lock_timeout, a statement cancelled by a timeout, no connection slot left.
+BUSY_SQLSTATES = frozenset({"55P03", "57014", "53300"})
+
+
+def _busy(
+    request: Request[Any, Any, State], exc: PoolExhausted | DBAPIError | asyncpg.PostgresError
+) -> Response[dict[str, Any]]:
+    """No database connection, or no lock, came free in time: shed the request with a 503
+    that tells the client to retry, not a 500."""
+    log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
     answer = problem(
         503,
         "Server busy",
@@ -64,6 +75,15 @@ def _busy(request: Request[Any, Any, State], exc: PoolExhausted) -> Response[dic
     )
     answer.headers["Retry-After"] = "2"
     return answer
+
+
+def _database_error(
+    request: Request[Any, Any, State], exc: DBAPIError | asyncpg.PostgresError
+) -> Response[dict[str, Any]]:
+    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
+    if getattr(driver_error, "sqlstate", None) in BUSY_SQLSTATES:
+        return _busy(request, exc)
+    return _unexpected(request, exc)
 
 
 def _unexpected(request: Request[Any, Any, State], exc: Exception) -> Response[dict[str, Any]]:
@@ -135,6 +155,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             ValidationException: _validation_error,
             HTTPException: _http_error,
             PoolExhausted: _busy,
+            DBAPIError: _database_error,
+            asyncpg.PostgresError: _database_error,
             Exception: _unexpected,
         },
         openapi_config=OpenAPIConfig(

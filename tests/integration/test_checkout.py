@@ -496,3 +496,26 @@ async def test_the_snack_menu_lists_what_is_on_sale_and_a_quote_takes_it(
     missing = await client.get(f"/api/v1/theaters/{uuid.uuid4()}/snacks")
     assert missing.status_code == 404
     assert "GET /api/v1/theaters lists them" in missing.json()["detail"]
+
+
+async def test_a_booking_the_database_cannot_write_in_time_is_refunded_and_answered_busy(
+    client, engine, world, buyer
+) -> None:
+    """The card is charged, then the confirming write waits past lock_timeout on a seat row
+    somebody else holds locked: the buyer gets a 503 to retry, and the money goes back."""
+    _, headers = buyer
+    hold_id = await hold_seats(client, headers, world, "E7")
+    async with engine.connect() as blocker:
+        await blocker.execute(
+            text("SELECT 1 FROM show_seats WHERE seat_id = :seat FOR UPDATE"),
+            {"seat": world.seats["E7"]},
+        )
+        answer = await book(client, headers, hold_id, [pay_by_card()])
+        await blocker.rollback()
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["retry-after"] == "2"
+    async with engine.connect() as conn:
+        payments_left = (await conn.execute(text("SELECT status FROM payments"))).scalars().all()
+    assert payments_left == ["REFUNDED"]
+    assert await count(engine, "SELECT count(*) FROM bookings") == 0
+    assert await count(engine, "SELECT count(*) FROM show_seats WHERE status = 'BOOKED'") == 0

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -87,7 +88,7 @@ from server.domain.pricing.services import (
     price,
 )
 from server.domain.tickets import services as tickets
-from server.infra.database import autocommit
+from server.infra.database import autocommit, violates_unique
 from server.infra.state import Services
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread at a counter
@@ -548,6 +549,14 @@ async def confirm(
         await payments.unwind(services, charges)
         await _record_failure(services, principal, checkout, charges, why.error.detail)
         raise _with_refund_note(why.error, charges, checkout.currency) from None
+    except Exception as exc:
+        # The money is in but the database refused or failed the write (a lock wait past
+        # lock_timeout, a lost connection): give the money back before answering, so nobody
+        # is ever charged for a booking that does not exist.
+        await payments.unwind(services, charges)
+        with contextlib.suppress(Exception):  # the database may be what is failing
+            await _record_failure(services, principal, checkout, charges, f"not written: {exc}")
+        raise
     inventory.feed(services).publish(
         context.show_id, booked.sequence, SeatStatus.BOOKED.value, booked.seats
     )
@@ -610,7 +619,7 @@ async def _write(
             await _debit_wallet(conn, checkout, charges, principal, done)
             await _order_snacks(conn, checkout, done)
     except IntegrityError as exc:
-        if "uq_booking_seats_active_seat" in str(exc.orig):
+        if violates_unique(exc, "uq_booking_seats_active_seat"):
             raise Unconfirmable(_seats_gone()) from None
         raise
     return booked
