@@ -48,10 +48,14 @@ class Outcome:
     holds: int = 0
     started: float = 0.0
     sold_out_at: float | None = None
+    # When the last answer came: rates are over the time requests were being answered, not
+    # the pause a client may still sleep before it notices the show is sold out.
+    last_answer_at: float = 0.0
 
     def record(self, code: int, elapsed_ms: float) -> None:
         self.latencies_ms.append(elapsed_ms)
         self.codes[code] = self.codes.get(code, 0) + 1
+        self.last_answer_at = time.perf_counter()
 
 
 async def guest_tokens(base_url: str, count: int) -> list[str]:
@@ -77,12 +81,16 @@ async def run_stampede(
     max_seats: int = 4,
     attempts: int = 20,
     seed: int = 1,
+    pause_s: float = 0.0,
 ) -> Outcome:
     """Every client loops: pick 1..max_seats seats it believes free, try to hold, learn from
     a 409 which seats are gone, until the show is sold out or it ran out of attempts.
 
     Each client has its own keep-alive connection, opened before the clock starts (the
-    stampede measures holds, not TCP handshakes)."""
+    stampede measures holds, not TCP handshakes). With ``pause_s`` each client first arrives
+    at a random moment within that many seconds and then pauses a random time averaging it
+    (exponential) before each further attempt, as a person choosing seats again would: the
+    load offered is then about clients / pause_s requests per second, whatever the latency."""
     believed_free = set(seat_ids)
     total = len(seat_ids)
     path = f"/api/v1/shows/{show_id}/holds"
@@ -95,7 +103,11 @@ async def run_stampede(
     async def buyer(index: int, token: str, http: LeanConnection) -> None:
         rng = random.Random(seed * 100_003 + index)
         headers = bearer(token)
-        for _ in range(attempts):
+        if pause_s:
+            await asyncio.sleep(rng.uniform(0, pause_s))
+        for attempt in range(attempts):
+            if pause_s and attempt:
+                await asyncio.sleep(rng.expovariate(1 / pause_s))
             if len(outcome.held_seats) >= total or not believed_free:
                 return
             pool = sorted(believed_free)
@@ -173,8 +185,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summarise(strategy: str, outcome: Outcome, doubles: int, clients: int) -> dict[str, object]:
-    ended = time.perf_counter()
-    elapsed = ended - outcome.started
+    elapsed = max(outcome.last_answer_at - outcome.started, 1e-9)
     requests = sum(outcome.codes.values())
     clean = {201, 409, 429}
     return {
@@ -313,7 +324,12 @@ def _start_server(
 
 
 async def bench_strategy(
-    strategy: str, clients: int, backend_env: dict[str, str], data_dir: Path, workers: int = 1
+    strategy: str,
+    clients: int,
+    backend_env: dict[str, str],
+    data_dir: Path,
+    workers: int = 1,
+    pause_s: float = 0.0,
 ) -> dict[str, object]:
     engine = create_async_engine(backend_env["BMS_DATABASE_URL"])
     warmup, show = await make_show(engine, f"{strategy} warm-up"), await make_show(engine, strategy)
@@ -324,7 +340,7 @@ async def bench_strategy(
         # another show first, so connections, prepared statements and caches are warm.
         await run_stampede(url, warmup.show_id, warmup.seat_ids, tokens)
         meter = CpuMeter(process.pid)  # type: ignore[attr-defined]
-        outcome = await run_stampede(url, show.show_id, show.seat_ids, tokens)
+        outcome = await run_stampede(url, show.show_id, show.seat_ids, tokens, pause_s=pause_s)
         report = summarise(
             strategy, outcome, await double_bookings(engine, show.show_id, outcome), clients
         )
@@ -402,6 +418,13 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--strategies", default="all", help="comma list or 'all'")
     parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--pause-ms",
+        type=int,
+        default=0,
+        help="mean pause of each client between attempts (0: none, every client keeps one "
+        "request in flight); the load offered is then about clients / pause requests/s",
+    )
     args = parser.parse_args(argv)
     chosen = STRATEGIES if args.strategies == "all" else tuple(args.strategies.split(","))
 
@@ -428,8 +451,11 @@ async def main(argv: list[str]) -> None:
     print(json.dumps({"machine": machine(), "started": datetime.now(UTC).isoformat()}))
     try:
         for strategy in chosen:
-            report = await bench_strategy(strategy, args.clients, env, data_dir, args.workers)
+            report = await bench_strategy(
+                strategy, args.clients, env, data_dir, args.workers, args.pause_ms / 1000
+            )
             report["server_workers"] = args.workers
+            report["pause_ms"] = args.pause_ms
             print(json.dumps(report), flush=True)
     finally:
         embedded.stop()
