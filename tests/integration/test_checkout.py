@@ -364,6 +364,30 @@ async def test_per_user_coupon_limit_and_bad_extras(client, session, clock, worl
     assert stranger.status_code == 422 and "menu" in stranger.json()["detail"]
 
 
+async def test_at_the_counter_coupons_count_for_customers_not_for_the_clerk(
+    client, session, clock, world
+) -> None:
+    """A clerk sells to one walk-up after another: a coupon limited only in total works for
+    each of them; one limited per customer is refused with the reason (a walk-up has no
+    account to count on), instead of counting every customer's use against the clerk."""
+    _, token = await make_user(session, role=Role.CLERK, theater_ids=[world.theater_id])
+    clerk = auth(token)
+    shared = await add_coupon(session, clock, code="FAMILY", total_limit=5)
+    personal = await add_coupon(session, clock, code="ONCE", per_user_limit=1)
+    for label in ("E7", "E8"):
+        hold_id = await hold_seats(client, clerk, world, label)
+        cash = {"method": "cash", "tendered_minor": 10**6}
+        sold = await book(client, clerk, hold_id, [cash], coupon_code=shared.code)
+        assert sold.status_code == 201, sold.text
+    hold_id = await hold_seats(client, clerk, world, "E9")
+    refused = await client.post(
+        f"/api/v1/holds/{hold_id}/quote", json={"coupon_code": personal.code}, headers=clerk
+    )
+    assert refused.status_code == 422 and refused.json()["field"] == "coupon_code"
+    assert "per customer" in refused.json()["detail"]
+    assert "online or at a kiosk" in refused.json()["detail"]
+
+
 # -- payment after the hold expired (stages driven one by one on the app's loop) -------------
 
 

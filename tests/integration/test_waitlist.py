@@ -17,7 +17,7 @@ from server.clock import FrozenClock
 from server.contracts.enums import Role
 from tests.factories import auth, make_user, make_world
 from tests.integration.test_booking_lookup import staff
-from tests.integration.test_checkout import book, count, hold_seats, pay_by_card
+from tests.integration.test_checkout import add_coupon, book, count, hold_seats, pay_by_card
 from tests.integration.test_notifications import one
 from tests.mailbox import Mailbox
 from tests.polling import eventually
@@ -144,7 +144,7 @@ async def free(session, world, *labels: str) -> None:
 
 
 async def test_a_clerk_queues_a_walk_up_customer_who_is_told_and_booked_at_the_counter(
-    mailed, session, engine, world, mailbox
+    mailed, session, engine, clock, world, mailbox
 ) -> None:
     client = mailed
     owner, _ = await make_user(session)
@@ -199,12 +199,16 @@ async def test_a_clerk_queues_a_walk_up_customer_who_is_told_and_booked_at_the_c
         f"/api/v1/holds/{hold_id}/quote", json={"loyalty_points": 5}, headers=clerk
     )
     assert points.status_code == 422 and points.json()["field"] == "loyalty_points"
-    quote = await client.post(f"/api/v1/holds/{hold_id}/quote", json={}, headers=clerk)
+    # A once-per-customer coupon is hers to use: it counts on her, not on the clerk.
+    coupon = await add_coupon(session, clock, code="ONCE", per_user_limit=1)
+    terms = {"coupon_code": coupon.code}
+    quote = await client.post(f"/api/v1/holds/{hold_id}/quote", json=terms, headers=clerk)
     assert quote.status_code == 200, quote.text
     total = quote.json()["amounts"]["total_minor"]
-    wallet = await book(client, clerk, hold_id, [{"method": "wallet"}])
+    wallet = await book(client, clerk, hold_id, [{"method": "wallet"}], **terms)
     assert wallet.status_code == 422 and "customer's wallet" in wallet.json()["detail"]
-    paid = await book(client, clerk, hold_id, [{"method": "cash", "tendered_minor": total}])
+    cash = {"method": "cash", "tendered_minor": total}
+    paid = await book(client, clerk, hold_id, [cash], **terms)
     assert paid.status_code == 201, paid.text
     assert paid.json()["channel"] == "box_office"
     assert len(paid.json()["seats"]) == 2
@@ -212,6 +216,8 @@ async def test_a_clerk_queues_a_walk_up_customer_who_is_told_and_booked_at_the_c
         engine, "SELECT user_id FROM bookings WHERE code = :c", c=paid.json()["code"]
     )
     assert booking.user_id == customer.id
+    redeemed = await one(engine, "SELECT user_id FROM coupon_redemptions")
+    assert redeemed.user_id == customer.id
     # It carries her contact, so the bookings desk finds it by her phone number.
     assert (paid.json()["contact_email"], paid.json()["contact_phone"]) == (
         ASHA["email"],

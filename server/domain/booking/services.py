@@ -213,10 +213,23 @@ async def _coupon(
 ) -> CouponTerms | None:
     if not code or not code.strip():
         return None
-    found = await pricing_queries.coupon_for(conn, code, principal.user_id)
+    # A per-customer limit counts the uses of whoever the booking is for: the buyer, or the
+    # customer a clerk books a waiting-list offer for; never the clerk's own account.
+    found = await pricing_queries.coupon_for(conn, code, context.buyer_id)
     if found is None:
         raise Invalid(f"There is no coupon {code.strip()!r}; check the code.", field="coupon_code")
     coupon, used_by_user = found
+    if (
+        coupon.per_user_limit is not None
+        and principal.is_staff
+        and not _for_customer(context, principal)
+    ):
+        raise Invalid(
+            f"Coupon {coupon.code} is limited to {coupon.per_user_limit} use(s) per customer, "
+            "and a walk-up sale at the counter has no customer account to count them on; "
+            "the customer can use it online or at a kiosk under their own login.",
+            field="coupon_code",
+        )
     use = CouponUse(now, context.movie_id, context.theater_id, used_by_user)
     refusal = coupon_refusal(coupon, use, context.seats, context.currency)
     if refusal is not None:
@@ -614,7 +627,7 @@ async def _write(
             )
             if booked is None:
                 raise Unconfirmable(_seats_gone())
-            await _redeem_coupon(conn, checkout, principal, done)
+            await _redeem_coupon(conn, checkout, done)
             await _move_points(conn, checkout, principal, done)
             await _debit_wallet(conn, checkout, charges, principal, done)
             await _order_snacks(conn, checkout, done)
@@ -632,23 +645,22 @@ def _seats_gone() -> Conflict:
     )
 
 
-async def _redeem_coupon(
-    conn: AsyncConnection, checkout: Checkout, principal: Principal, done: Confirmation
-) -> None:
+async def _redeem_coupon(conn: AsyncConnection, checkout: Checkout, done: Confirmation) -> None:
     coupon = checkout.coupon
     if coupon is None:
         return
     gone = Conflict(f"Coupon {coupon.code} was used up while you paid.", reason="coupon_used_up")
     if not await queries.use_coupon(conn, coupon.coupon_id):
         raise Unconfirmable(gone)
-    used = await queries.redemptions_by_user(conn, coupon.coupon_id, principal.user_id)
+    customer = checkout.context.buyer_id
+    used = await queries.redemptions_by_user(conn, coupon.coupon_id, customer)
     if coupon.per_user_limit is not None and used >= coupon.per_user_limit:
         raise Unconfirmable(gone)
     await queries.insert_redemption(
         conn,
         coupon_id=coupon.coupon_id,
         booking_id=done.booking_id,
-        user_id=principal.user_id,
+        user_id=customer,
         discount_minor=checkout.breakdown.discount_minor,
     )
 
