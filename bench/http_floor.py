@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -67,10 +68,14 @@ async def _wait_listening(port: int) -> None:
     raise RuntimeError("the floor server did not start")
 
 
-async def run(clients: int, requests_each: int) -> dict[str, object]:
-    from tests.conftest import free_port
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
-    port = free_port()
+
+async def run(clients: int, requests_each: int) -> dict[str, object]:
+    port = _free_port()
     server = _serve(port)
     try:
         await _wait_listening(port)
