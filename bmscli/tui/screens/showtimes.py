@@ -33,6 +33,8 @@ class ShowtimesScreen(BoxOfficeScreen):
         self.shows = shows
         # Kilometres to each theater from the app's location, when it has one.
         self.distances: dict[UUID, float] = {}
+        # The list was hidden (a day without shows) while it had the focus.
+        self.list_lost_focus = False
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="showtimes-title")
@@ -83,8 +85,16 @@ class ShowtimesScreen(BoxOfficeScreen):
         day = day_name(self.day, self.office.local_today())
         self.query_one("#showtimes-title", Static).update(_title(self.movie, day))
         timezone = self.office.city.timezone if self.office.city else "UTC"
-        self.query_one(ShowList).show(shows, timezone, self.distances)
-        self.query_one(ShowList).display = bool(shows)
+        show_list = self.query_one(ShowList)
+        show_list.show(shows, timezone, self.distances)
+        # Hiding the focused list hands the focus to the day tabs, where enter picks nothing;
+        # it comes back with the next day's shows, so enter books one of them.
+        if not shows and self.focused is show_list:
+            self.list_lost_focus = True
+        show_list.display = bool(shows)
+        if shows and self.list_lost_focus:
+            self.list_lost_focus = False
+            show_list.focus()
         empty = self.query_one("#no-shows", Static)
         empty.display = not shows
         empty.update(Text(f"No shows of {self.movie.title} on this day; try another with [ and ]."))
