@@ -40,24 +40,11 @@ async def powai_show_tomorrow(url: str) -> ShowOut:
     return min((s for s in shows if s.theater_name == POWAI), key=lambda s: s.starts_at)
 
 
-def search_for(kiosk: Terminal, title: str, attempts: int = 3) -> None:
-    """Type the title into the search box (ctrl+u clears it first) until one movie is listed.
-
-    Typing again covers keystrokes that, rarely, never reach a just-started kiosk."""
-    for attempt in range(attempts):
-        kiosk.press("/", "\x15", title)
-        try:
-            kiosk.wait_for("1 movie", 5)
-            return
-        except AssertionError:
-            if attempt == attempts - 1:
-                raise
-
-
 def hold_two_seats(kiosk: Terminal, show: ShowOut) -> None:
     """From the movie list: find the movie, its show tomorrow, the best two seats; hold."""
     kiosk.wait_for(" movies ")  # the list is loaded and has the focus
-    search_for(kiosk, show.title)
+    kiosk.press("/", show.title)
+    kiosk.wait_for("1 movie")
     kiosk.press("\r", "\r")  # to the list, and open the movie
     kiosk.wait_for("Showtimes")
     kiosk.press("s")
