@@ -15,7 +15,7 @@ from textual import events
 from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Input, OptionList, Select
+from textual.widgets import Input, OptionList, Select, Tabs
 
 from bmscli.client import ApiClient
 from bmscli.tui.app import BoxOfficeApp
@@ -201,6 +201,30 @@ async def test_movie_details_then_showtimes_by_theater_with_occupancy(
             pilot, lambda: bool(showtimes.shows) and showtimes.shows[0].show_id == show.show_id
         )
         assert {s.theater_name for s in showtimes.shows or []} == {POWAI}  # the clerk's theater
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SeatScreen))
+        assert app.screen.show.show_id == show.show_id  # type: ignore[attr-defined]
+
+
+async def test_after_a_day_without_shows_the_list_takes_the_focus_back(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    """Hiding the list of a day without shows hands the focus to the day tabs; enter must
+    still pick a show once shows are listed again (today in the evening, then tomorrow)."""
+    show = (await powai_shows_tomorrow(api))[0]
+    movie = await api.movie(show.movie_id)
+    app = BoxOfficeApp(demo.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_as_clerk(pilot)
+        await app.push_screen(ShowtimesScreen(movie, day=tomorrow_in_mumbai()))
+        showtimes = app.screen
+        assert isinstance(showtimes, ShowtimesScreen)
+        show_list = showtimes.query_one(ShowList)
+        await until(pilot, lambda: bool(showtimes.shows) and show_list.has_focus)
+        showtimes.show_shows([])  # a day without shows, as the worker lists it
+        await until(pilot, lambda: isinstance(app.focused, Tabs))
+        showtimes.reload()
+        await until(pilot, lambda: bool(showtimes.shows))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, SeatScreen))
         assert app.screen.show.show_id == show.show_id  # type: ignore[attr-defined]

@@ -33,8 +33,6 @@ class ShowtimesScreen(BoxOfficeScreen):
         self.shows = shows
         # Kilometres to each theater from the app's location, when it has one.
         self.distances: dict[UUID, float] = {}
-        # The list was hidden (a day without shows) while it had the focus.
-        self.list_lost_focus = False
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="showtimes-title")
@@ -87,13 +85,11 @@ class ShowtimesScreen(BoxOfficeScreen):
         timezone = self.office.city.timezone if self.office.city else "UTC"
         show_list = self.query_one(ShowList)
         show_list.show(shows, timezone, self.distances)
-        # Hiding the focused list hands the focus to the day tabs, where enter picks nothing;
-        # it comes back with the next day's shows, so enter books one of them.
-        if not shows and self.focused is show_list:
-            self.list_lost_focus = True
+        # A day without shows hides the list, which hands the focus to the day tabs, where
+        # enter picks nothing: the list takes it back when it shows a day's shows again.
+        hidden = not show_list.display
         show_list.display = bool(shows)
-        if shows and self.list_lost_focus:
-            self.list_lost_focus = False
+        if shows and hidden:
             show_list.focus()
         empty = self.query_one("#no-shows", Static)
         empty.display = not shows
