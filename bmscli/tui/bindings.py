@@ -23,7 +23,8 @@ START_OVER = Binding("escape", "start_over", "Start over", id="kiosk.start_over"
 BACK = Binding("escape", "back", "Back", id="back")
 
 BROWSE = [
-    Binding("slash", "focus_widget('search')", "Search", id="browse.search"),
+    # Priority: the title typed right behind "/" goes into the search box (action_search).
+    Binding("slash", "search", "Search", id="browse.search", priority=True),
     Binding("n", "status('now_showing')", "Now showing", id="browse.now"),
     Binding("u", "status('upcoming')", "Upcoming", id="browse.upcoming"),
     Binding("c", "focus_widget('city')", "City", id="browse.city"),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import time
 
@@ -39,6 +40,16 @@ class Terminal:
             if time.monotonic() > deadline or not self.child.isalive():
                 raise AssertionError(f"{wanted!r} never appeared; the screen shows:\n{self.text}")
             self.pump()
+
+    def wait_for_match(self, pattern: str, seconds: float = 30) -> re.Match[str]:
+        """The first match of ``pattern`` on the screen, once there is one: unlike a fixed
+        text, it can ask for a whole value (a frame may have arrived only in part)."""
+        deadline = time.monotonic() + seconds
+        while (match := re.search(pattern, self.text)) is None:
+            if time.monotonic() > deadline or not self.child.isalive():
+                raise AssertionError(f"{pattern!r} never matched; the screen shows:\n{self.text}")
+            self.pump()
+        return match
 
     def press(self, *keys: str) -> None:
         for key in keys:

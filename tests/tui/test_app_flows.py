@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from textual import events
 from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Input, OptionList, Select
+from textual.widgets import Input, OptionList, Select, Tabs
 
 from bmscli.client import ApiClient
 from bmscli.tui.app import BoxOfficeApp
@@ -200,6 +201,30 @@ async def test_movie_details_then_showtimes_by_theater_with_occupancy(
             pilot, lambda: bool(showtimes.shows) and showtimes.shows[0].show_id == show.show_id
         )
         assert {s.theater_name for s in showtimes.shows or []} == {POWAI}  # the clerk's theater
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SeatScreen))
+        assert app.screen.show.show_id == show.show_id  # type: ignore[attr-defined]
+
+
+async def test_after_a_day_without_shows_the_list_takes_the_focus_back(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    """Hiding the list of a day without shows hands the focus to the day tabs; enter must
+    still pick a show once shows are listed again (today in the evening, then tomorrow)."""
+    show = (await powai_shows_tomorrow(api))[0]
+    movie = await api.movie(show.movie_id)
+    app = BoxOfficeApp(demo.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_as_clerk(pilot)
+        await app.push_screen(ShowtimesScreen(movie, day=tomorrow_in_mumbai()))
+        showtimes = app.screen
+        assert isinstance(showtimes, ShowtimesScreen)
+        show_list = showtimes.query_one(ShowList)
+        await until(pilot, lambda: bool(showtimes.shows) and show_list.has_focus)
+        showtimes.show_shows([])  # a day without shows, as the worker lists it
+        await until(pilot, lambda: isinstance(app.focused, Tabs))
+        showtimes.reload()
+        await until(pilot, lambda: bool(showtimes.shows))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, SeatScreen))
         assert app.screen.show.show_id == show.show_id  # type: ignore[attr-defined]
@@ -469,6 +494,33 @@ async def test_kiosk_sells_as_a_guest_and_an_idle_kiosk_starts_over(
         assert statuses(seats.seats, hold.seat_ids) == {SeatStatus.AVAILABLE}
         assert app.user is None
         assert screen is not app.screen
+
+
+async def test_a_title_typed_right_behind_the_search_key_lands_in_the_search_box(
+    demo: ServerProcess,
+) -> None:
+    """A busy app reads every key typed meanwhile from the terminal at once. The title typed
+    behind "/" must reach the search box, not the list "/" moves away from (where its letters
+    are keys: "n"ow showing, "f"ilters...)."""
+    title = "Long Shadow of the Ghats"
+    app = KioskApp(demo.url, pin="2468", idle_seconds=3600)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
+        screen = app.screen
+        assert isinstance(screen, BrowseScreen)
+        await until(pilot, lambda: screen.query_one(MovieList).row_count > 1)
+        # Posted as the driver posts what it reads, with no pause for the app in between
+        # (Pilot's press waits for the app to go idle after each key).
+        for key, char in [("slash", "/"), *(("space" if c == " " else c, c) for c in title)]:
+            app.post_message(events.Key(key, char))
+        await until(pilot, lambda: listed_titles(screen) == [title])
+        search = screen.query_one("#search", Input)
+        assert search.value == title and search.has_focus
+        assert screen.status == "now_showing"
+        await pilot.press("slash")  # in the box, "/" is text
+        assert search.value == f"{title}/"
 
 
 async def test_kiosk_has_no_quit_key_and_leaves_only_with_the_staff_pin(

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.suggester import Suggester
@@ -221,6 +222,20 @@ class BrowseScreen(BoxOfficeScreen):
 
     def action_status(self, status: str) -> None:
         self.query_one(Tabs).active = status
+
+    def action_search(self) -> None:
+        """Into the search box at once, for the title typed right behind "/".
+
+        Textual hands each key to the widget focused when the app reads it, and a busy app
+        reads a fast typist's "/" and title together. A plain binding runs only after its
+        key went through the movie list, and ``focus()`` waits its turn behind keys already
+        read, so the title went to the list (its letters are keys there). This priority
+        binding runs as "/" is read, and ``set_focus`` moves the focus there and then.
+        A "/" typed in the box is text."""
+        search = self.query_one("#search", Input)
+        if self.focused is search:
+            raise SkipAction
+        self.set_focus(search)
 
     def action_focus_widget(self, widget_id: str) -> None:
         self.query_one(f"#{widget_id}").focus()

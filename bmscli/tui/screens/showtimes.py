@@ -83,8 +83,14 @@ class ShowtimesScreen(BoxOfficeScreen):
         day = day_name(self.day, self.office.local_today())
         self.query_one("#showtimes-title", Static).update(_title(self.movie, day))
         timezone = self.office.city.timezone if self.office.city else "UTC"
-        self.query_one(ShowList).show(shows, timezone, self.distances)
-        self.query_one(ShowList).display = bool(shows)
+        show_list = self.query_one(ShowList)
+        show_list.show(shows, timezone, self.distances)
+        # A day without shows hides the list, which hands the focus to the day tabs, where
+        # enter picks nothing: the list takes it back when it shows a day's shows again.
+        hidden = not show_list.display
+        show_list.display = bool(shows)
+        if shows and hidden:
+            show_list.focus()
         empty = self.query_one("#no-shows", Static)
         empty.display = not shows
         empty.update(Text(f"No shows of {self.movie.title} on this day; try another with [ and ]."))
