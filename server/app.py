@@ -22,12 +22,7 @@ from server.clock import Clock, SystemClock
 from server.domain import routes
 from server.domain.accounts.guards import provide_principal
 from server.domain.errors import DomainError, problem, problem_of
-from server.infra.database import (
-    close_driver_pool,
-    make_engine,
-    make_sessionmaker,
-    open_driver_pool,
-)
+from server.infra.database import make_engine, make_sessionmaker
 from server.infra.rate_limits import RateLimitMiddleware
 from server.infra.redis_client import shared_redis
 from server.infra.state import Services
@@ -124,19 +119,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        # Half of the process's connections take seats (the stampede's one statement, on
-        # asyncpg's own pool), the other half serve everything else.
-        seat_connections = settings.database_pool_size // 2
         engine = make_engine(
             settings.database_url or "",
-            pool_size=settings.database_pool_size - seat_connections,
+            pool_size=settings.database_pool_size,
             pool_wait_seconds=settings.database_pool_wait_seconds,
-        )
-        await open_driver_pool(
-            engine,
-            settings.database_url or "",
-            size=seat_connections,
-            wait_seconds=settings.database_pool_wait_seconds,
         )
         services = Services(
             settings=settings,
@@ -152,7 +138,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 yield
             finally:
                 await redis.aclose()
-                await close_driver_pool(engine)
                 await engine.dispose()
 
     return Litestar(
