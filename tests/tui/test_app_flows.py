@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from textual import events
 from textual.command import CommandList
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Select, Tabs
@@ -45,13 +46,22 @@ POWAI = "Lakeside Multiplex Powai"  # clerk@demo.bms and kiosk@demo.bms sell her
 
 
 async def until(pilot: Pilot[None], condition: Callable[[], object], seconds: float = 15) -> None:
-    """Let the app run until ``condition()`` holds (network answers take a moment)."""
+    """Let the app run until ``condition()`` holds (network answers take a moment). A widget
+    the condition looks for that is not mounted yet (a screen just pushed composes its
+    children a moment later) counts as not yet."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
-    while not condition():
+    while not _holds(condition):
         if loop.time() > deadline:
             raise AssertionError(f"still not true after {seconds} s: {condition}")
         await pilot.pause(0.05)
+
+
+def _holds(condition: Callable[[], object]) -> bool:
+    try:
+        return bool(condition())
+    except NoMatches:
+        return False
 
 
 def tomorrow_in_mumbai() -> date:
