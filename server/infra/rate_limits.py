@@ -6,8 +6,9 @@ totals of every process: a request is over the limit when the last total it saw 
 process's requests since then pass it. One process is therefore exact; with several, a
 process learns of the others' requests within ``SYNC_SECONDS`` (so all of them together can
 let through at most what the others sent in that moment beyond the limit). Counting every
-request in Redis itself, the first design, cost a Redis round trip per request: about a
-sixth of the server's CPU in a stampede, for limits measured per minute.
+request in Redis itself, the first design, cost a Redis round trip per request, for limits
+measured per minute: 0.047-0.059 ms of the server's CPU per request in this middleware against
+0.0045 ms now (docs/benchmarks.md), and no request waits on Redis.
 
 Litestar's own rate-limit middleware is not used: it keeps a JSON list of every request time
 per key and serialises all requests of a process behind one lock while it reads and rewrites
