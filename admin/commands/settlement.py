@@ -153,10 +153,17 @@ def _footnote(statement: SettlementOut) -> str:
     decimals = statement.theater.currency_decimals
     kept = major(statement.total.cancellation_fees_kept_minor, decimals)
     base = major(statement.total.net_ticket_revenue_minor, decimals)
-    return (
+    note = (
         f"Cancellation fees kept: {kept} (inside Collected). Net ticket revenue (tickets - "
         f"discounts - points - refunds), the commission's base: {base}."
     )
+    if statement.refunds_failed:
+        owed = major(statement.refunds_failed_minor, decimals)
+        note += (
+            f" {statement.refunds_failed} refund(s) of this period failed and are still owed "
+            f"to customers: {owed}, inside Net payable (see bms admin refunds list)."
+        )
+    return note
 
 
 # -- on a terminal ---------------------------------------------------------------------------

@@ -123,6 +123,10 @@ class SettlementOut(msgspec.Struct, kw_only=True):
     provisional: bool  # the period has not ended yet: figures may still change
     days: list[SettlementDay]  # every day of the period, in order
     total: SettlementLine
+    # Refunds made in the period that failed and are not settled yet (``bms admin refunds
+    # list``): money owed to customers that is still inside ``net_payable``.
+    refunds_failed: int = 0
+    refunds_failed_minor: int = 0
 
 
 # -- announcements --------------------------------------------------------------------------

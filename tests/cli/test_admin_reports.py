@@ -87,6 +87,8 @@ async def test_month_end_settlement_by_the_real_command(
     assert "Net payable to the theater" in table.stdout
     assert major(statement["total"]["net_payable_minor"], 2) in table.stdout
     assert "commission 12.50 % of net ticket revenue" in table.stdout
+    owed = "1 refund(s) of this period failed and are still owed to customers: 0.01"
+    assert owed in " ".join(table.stdout.split())
 
     other = str(month.other.theater_id)
     refused = admin("settlement", "--theater", other, "--period", "2026-11", token=token)

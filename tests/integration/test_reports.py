@@ -615,6 +615,9 @@ async def test_settlement_adds_up_to_the_raw_rows(
     assert days["2026-11-04"]["cash_at_box_office_minor"] == 3 * 25000 + 3 * 3000 + 15120
     assert days["2026-11-20"]["discounts_minor"] == amounts["discount_minor"]
     assert days["2026-11-20"]["refunds_minor"] == cancelled["amounts"]["refunded_minor"]
+    # The FAILED refund of the 6th returned nothing: not in refunds, flagged as still owed.
+    assert days["2026-11-06"]["refund_count"] == 0
+    assert (statement["refunds_failed"], statement["refunds_failed_minor"]) == (1, 1)
     # Consistent with the payments table: what buyers paid for the month's sales.
     booking_ids = [*month.sold, uuid.UUID(booked["booking_id"])]
     assert statement["total"]["collected_minor"] == await taken_payments(engine, booking_ids)

@@ -259,5 +259,28 @@ async def daily_refunds(
     return {row[0]: DayRefunds(*row[1:]) for row in rows}
 
 
+async def failed_refunds(
+    session: AsyncSession, theater_id: uuid.UUID, timezone: str, first: date, last: date
+) -> tuple[int, int]:
+    """How many refunds of the theater's bookings made in the period are FAILED (not sent
+    again, not settled by other means), and their amount."""
+    row = (
+        await session.execute(
+            text(
+                """
+                SELECT count(*), CAST(COALESCE(sum(r.amount_minor), 0) AS bigint)
+                  FROM refunds r
+                  JOIN bookings b ON b.id = r.booking_id
+                  JOIN shows sh ON sh.id = b.show_id
+                 WHERE sh.theater_id = :theater AND r.status = 'FAILED'
+                   AND CAST(r.created_at AT TIME ZONE :tz AS date) BETWEEN :first AND :last
+                """
+            ),
+            _period(theater_id, timezone, first, last),
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
 def _period(theater_id: uuid.UUID, timezone: str, first: date, last: date) -> dict[str, Any]:
     return {"theater": theater_id, "tz": timezone, "first": first, "last": last}
