@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from litestar import Litestar, Response, post
 
 from bench.lean_http import LeanConnection, bearer
 from bench.stampede import machine, percentile
+from tests.conftest import free_port
 
 
 class HoldRequest(msgspec.Struct):
@@ -68,14 +68,8 @@ async def _wait_listening(port: int) -> None:
     raise RuntimeError("the floor server did not start")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def run(clients: int, requests_each: int) -> dict[str, object]:
-    port = _free_port()
+    port = free_port()
     server = _serve(port)
     try:
         await _wait_listening(port)

@@ -204,6 +204,9 @@ class DayRefunds:
     count: int = 0
     amount: int = 0
     fees_kept: int = 0
+    # FAILED refunds returned nothing, so they are not in the figures above; counted apart.
+    failed: int = 0
+    failed_amount: int = 0
 
 
 async def daily_sales(
@@ -239,17 +242,24 @@ async def daily_sales(
 async def daily_refunds(
     session: AsyncSession, theater_id: uuid.UUID, timezone: str, first: date, last: date
 ) -> dict[date, DayRefunds]:
-    """Refunds of the theater's bookings made on each local day; a FAILED refund returned
-    nothing (its retry is a refund of its own)."""
+    """Refunds of the theater's bookings made on each local day. A FAILED refund (not sent
+    again, not settled by other means) returned nothing: it counts only as failed."""
     rows = await session.execute(
         text(
             """
-            SELECT CAST(r.created_at AT TIME ZONE :tz AS date) AS day, count(*),
-                   CAST(sum(r.amount_minor) AS bigint), CAST(sum(r.fee_kept_minor) AS bigint)
+            SELECT CAST(r.created_at AT TIME ZONE :tz AS date) AS day,
+                   count(*) FILTER (WHERE r.status <> 'FAILED'),
+                   CAST(COALESCE(sum(r.amount_minor) FILTER (WHERE r.status <> 'FAILED'), 0)
+                        AS bigint),
+                   CAST(COALESCE(sum(r.fee_kept_minor) FILTER (WHERE r.status <> 'FAILED'), 0)
+                        AS bigint),
+                   count(*) FILTER (WHERE r.status = 'FAILED'),
+                   CAST(COALESCE(sum(r.amount_minor) FILTER (WHERE r.status = 'FAILED'), 0)
+                        AS bigint)
               FROM refunds r
               JOIN bookings b ON b.id = r.booking_id
               JOIN shows sh ON sh.id = b.show_id
-             WHERE sh.theater_id = :theater AND r.status <> 'FAILED'
+             WHERE sh.theater_id = :theater
                AND CAST(r.created_at AT TIME ZONE :tz AS date) BETWEEN :first AND :last
              GROUP BY 1
             """
@@ -257,29 +267,6 @@ async def daily_refunds(
         _period(theater_id, timezone, first, last),
     )
     return {row[0]: DayRefunds(*row[1:]) for row in rows}
-
-
-async def failed_refunds(
-    session: AsyncSession, theater_id: uuid.UUID, timezone: str, first: date, last: date
-) -> tuple[int, int]:
-    """How many refunds of the theater's bookings made in the period are FAILED (not sent
-    again, not settled by other means), and their amount."""
-    row = (
-        await session.execute(
-            text(
-                """
-                SELECT count(*), CAST(COALESCE(sum(r.amount_minor), 0) AS bigint)
-                  FROM refunds r
-                  JOIN bookings b ON b.id = r.booking_id
-                  JOIN shows sh ON sh.id = b.show_id
-                 WHERE sh.theater_id = :theater AND r.status = 'FAILED'
-                   AND CAST(r.created_at AT TIME ZONE :tz AS date) BETWEEN :first AND :last
-                """
-            ),
-            _period(theater_id, timezone, first, last),
-        )
-    ).one()
-    return int(row[0]), int(row[1])
 
 
 def _period(theater_id: uuid.UUID, timezone: str, first: date, last: date) -> dict[str, Any]:

@@ -106,9 +106,6 @@ async def settlement(
     rate_bp = commission_rate_bp()
     sales = await queries.daily_sales(session, theater_id, theater.timezone, first, last)
     refunds = await queries.daily_refunds(session, theater_id, theater.timezone, first, last)
-    failed, failed_minor = await queries.failed_refunds(
-        session, theater_id, theater.timezone, first, last
-    )
     days = [
         settle_day(
             day, sales.get(day, queries.DaySales()), refunds.get(day, queries.DayRefunds()), rate_bp
@@ -129,6 +126,6 @@ async def settlement(
         provisional=now < end,
         days=days,
         total=total_of(days),
-        refunds_failed=failed,
-        refunds_failed_minor=failed_minor,
+        refunds_failed=sum(day.failed for day in refunds.values()),
+        refunds_failed_minor=sum(day.failed_amount for day in refunds.values()),
     )
