@@ -15,14 +15,14 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolExhausted
+from sqlalchemy.exc import TimeoutError as SqlAlchemyPoolExhausted
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clock import Clock, SystemClock
 from server.domain import routes
 from server.domain.accounts.guards import provide_principal
 from server.domain.errors import DomainError, problem, problem_of
-from server.infra.database import make_engine, make_sessionmaker
+from server.infra.database import DriverPool, PoolExhausted, make_engine, make_sessionmaker
 from server.infra.rate_limits import RateLimitMiddleware
 from server.infra.redis_client import shared_redis
 from server.infra.state import Services
@@ -62,7 +62,8 @@ BUSY_SQLSTATES = frozenset({"55P03", "57014", "53300"})
 
 
 def _busy(
-    request: Request[Any, Any, State], exc: PoolExhausted | DBAPIError | asyncpg.PostgresError
+    request: Request[Any, Any, State],
+    exc: PoolExhausted | SqlAlchemyPoolExhausted | DBAPIError | asyncpg.PostgresError,
 ) -> Response[dict[str, Any]]:
     """No database connection, or no lock, came free in time: shed the request with a 503
     that tells the client to retry, not a 500."""
@@ -119,14 +120,22 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # The process's connections, split: half for taking seats, half for everything else.
+        driver_share = settings.database_pool_size // 2
         engine = make_engine(
             settings.database_url or "",
-            pool_size=settings.database_pool_size,
+            pool_size=settings.database_pool_size - driver_share,
             pool_wait_seconds=settings.database_pool_wait_seconds,
+        )
+        driver_pool = await DriverPool.open(
+            settings.database_url or "",
+            size=driver_share,
+            wait_seconds=settings.database_pool_wait_seconds,
         )
         services = Services(
             settings=settings,
             engine=engine,
+            driver_pool=driver_pool,
             sessions=make_sessionmaker(engine),
             redis=redis,
             clock=clock,
@@ -138,6 +147,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 yield
             finally:
                 await redis.aclose()
+                await driver_pool.close()
                 await engine.dispose()
 
     return Litestar(
@@ -155,6 +165,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             ValidationException: _validation_error,
             HTTPException: _http_error,
             PoolExhausted: _busy,
+            SqlAlchemyPoolExhausted: _busy,
             DBAPIError: _database_error,
             asyncpg.PostgresError: _database_error,
             Exception: _unexpected,

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from server.clock import FrozenClock
 from server.db.migrate import upgrade
 from server.db.models import Base
-from server.infra.database import async_url
+from server.infra.database import DriverPool, async_url
 from server.infra.embedded import EmbeddedBackend, start_embedded, stop_postgres
 from server.settings import Settings
 
@@ -93,6 +93,14 @@ async def engine(backend: Backend) -> AsyncIterator[AsyncEngine]:
         client.close()
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+async def driver_pool(engine: AsyncEngine, backend: Backend) -> AsyncIterator[DriverPool]:
+    """asyncpg's own pool on the test database, as the app's lock strategies use it."""
+    pool = await DriverPool.open(backend.database_url, size=4, wait_seconds=5)
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture

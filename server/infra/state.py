@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from server.clock import Clock
 from server.domain.accounts.principal import Principal
 from server.domain.accounts.services import token_cache
+from server.infra.database import DriverPool
 from server.infra.ttl_cache import TtlCache
 from server.settings import Settings
 
@@ -19,6 +20,7 @@ from server.settings import Settings
 class Services:
     settings: Settings
     engine: AsyncEngine
+    driver_pool: DriverPool  # asyncpg's own pool, for taking seats
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     clock: Clock

@@ -1,6 +1,17 @@
-"""Health probes and the OpenAPI schema."""
+"""Health probes, the OpenAPI schema, and answers when the database is busy."""
 
+import asyncio
+import threading
+from dataclasses import replace
+from datetime import timedelta
+
+import anyio
+import httpx
+import pytest
 from litestar.testing import AsyncTestClient
+
+from server.app import create_app
+from tests.factories import make_world
 
 
 async def test_live_and_ready(client: AsyncTestClient) -> None:
@@ -25,37 +36,44 @@ async def test_unknown_route_is_a_problem_document(client: AsyncTestClient) -> N
     assert response.json()["detail"]
 
 
+@pytest.mark.parametrize("pool", ["engine", "driver"])
 async def test_a_request_finding_no_free_database_connection_is_answered_busy(
-    settings, clock
+    pool: str, settings, clock, session
 ) -> None:
-    """The pool does not grow past its size: a request that waits out the pool gets a clean
-    503 with Retry-After, and the next one, after a connection is free, is served."""
-    import asyncio
-    import threading
-    from dataclasses import replace
-
-    import anyio
-
-    from server.app import create_app
-
+    """Neither pool grows past its size: a request that waits out its pool (SQLAlchemy's for
+    most requests, asyncpg's for taking seats) gets a clean 503 with Retry-After and changes
+    nothing, and the same request, once a connection is free, is served."""
     small = replace(settings, database_pool_size=2, database_pool_wait_seconds=1)
+    world = await make_world(session, starts_at=clock.now() + timedelta(days=1))
     app = create_app(small, clock=clock)
     acquired, release = threading.Event(), threading.Event()
 
     async def occupy_the_pool() -> None:
-        """Runs on the app's own event loop, where its pool lives."""
-        pool_engine = app.state.services.engine
-        async with pool_engine.connect(), pool_engine.connect():
+        """Runs on the app's own event loop, where its pools live (one connection each)."""
+        services = app.state.services
+        taken = services.engine.connect() if pool == "engine" else services.driver_pool.connection()
+        async with taken:
             acquired.set()
             await anyio.to_thread.run_sync(release.wait)
 
     async with AsyncTestClient(app=app) as client:
+        token = (await client.post("/api/v1/auth/guest", json={})).json()["token"]
+
+        async def ask() -> httpx.Response:
+            if pool == "engine":
+                return await client.get("/api/v1/shows")
+            return await client.post(
+                f"/api/v1/shows/{world.show_id}/holds",
+                json={"seat_ids": [str(world.seats["A1"])]},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+
         occupied = client.blocking_portal.start_task_soon(occupy_the_pool)
         await asyncio.to_thread(acquired.wait)
-        busy = await client.get("/api/v1/shows")
+        busy = await ask()
         release.set()
         await asyncio.wrap_future(occupied)
         assert busy.status_code == 503
         assert busy.headers["retry-after"] == "2"
         assert "nothing was changed" in busy.json()["detail"]
-        assert (await client.get("/api/v1/shows")).status_code == 200
+        assert (await ask()).status_code == (200 if pool == "engine" else 201)

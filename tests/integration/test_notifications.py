@@ -29,7 +29,7 @@ from server.db.models import Booking, BookingSeat, Hold, User
 from server.domain.notifications import worker
 from server.domain.notifications.outbox import enqueue
 from server.domain.notifications.providers import Providers, build_providers, load_settings
-from server.infra.database import make_sessionmaker
+from server.infra.database import DriverPool, make_sessionmaker
 from server.infra.state import Services
 from server.settings import Settings
 from tests.conftest import free_port
@@ -55,12 +55,15 @@ def client(mailbox, client):
 
 
 @pytest.fixture
-async def services(engine: AsyncEngine, settings: Settings, clock: FrozenClock) -> Any:
+async def services(
+    engine: AsyncEngine, driver_pool: DriverPool, settings: Settings, clock: FrozenClock
+) -> Any:
     """The app's collaborators without the app, so no background worker races the test."""
     redis = Redis.from_url(settings.redis_url or "")
     yield Services(
         settings=settings,
         engine=engine,
+        driver_pool=driver_pool,
         sessions=make_sessionmaker(engine),
         redis=redis,
         clock=clock,

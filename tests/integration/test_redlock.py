@@ -10,7 +10,6 @@ from redis.asyncio import Redis
 from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget
 from server.domain.inventory.strategies.redlock import Redlock
-from server.infra.database import driver_connection
 from tests.factories import make_user, make_world
 
 
@@ -30,7 +29,7 @@ async def test_lock_needs_a_majority_and_excludes_others(backend) -> None:
         await node.aclose()
 
 
-async def test_stale_writer_is_refused_by_the_fence(session, engine, clock) -> None:
+async def test_stale_writer_is_refused_by_the_fence(session, driver_pool, clock) -> None:
     """A writer holding an older fencing token cannot overwrite a newer one's seats."""
     world = await make_world(session, starts_at=clock.now() + timedelta(days=1))
     buyer, _ = await make_user(session)
@@ -48,13 +47,13 @@ async def test_stale_writer_is_refused_by_the_fence(session, engine, clock) -> N
             channel="online",
         )
 
-    async with driver_connection(engine) as conn:
+    async with driver_pool.connection() as conn:
         taken = await queries.take_seats(conn, target(), fence=100)
         assert len(taken.seats) == 1
     clock.advance(minutes=11)  # the first hold expired: the seat is free again
-    async with driver_connection(engine) as conn:
+    async with driver_pool.connection() as conn:
         stale = await queries.take_seats(conn, target(), fence=99)
         assert not stale.complete and stale.seats == []
-    async with driver_connection(engine) as conn:
+    async with driver_pool.connection() as conn:
         fresh = await queries.take_seats(conn, target(), fence=101)
         assert len(fresh.seats) == 1

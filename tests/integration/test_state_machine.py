@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -36,7 +38,7 @@ from server.contracts.enums import HoldStatus, SeatStatus
 from server.db.models import User
 from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget, TakeResult
-from server.infra.database import driver_connection
+from server.infra.database import driver_of
 from tests.conftest import Backend
 from tests.factories import make_world
 
@@ -146,6 +148,12 @@ class SeatMachine(RuleBasedStateMachine):
     def run(self, work: Coroutine[Any, Any, Any]) -> Any:
         return self.loop.run_until_complete(work)
 
+    @asynccontextmanager
+    async def driver(self) -> AsyncIterator[asyncpg.Connection]:
+        """An asyncpg connection, as the lock strategies take seats on."""
+        async with self.engine.connect() as conn:
+            yield await driver_of(conn)
+
     def teardown(self) -> None:
         self.run(self.engine.dispose())
         self.loop.close()
@@ -200,7 +208,7 @@ class SeatMachine(RuleBasedStateMachine):
 
     async def take(self, target: HoldTarget, *, keep: bool) -> TakeResult:
         """take_seats in its own transaction, rolled back when incomplete (as strategies do)."""
-        async with driver_connection(self.engine) as conn:
+        async with self.driver() as conn:
             transaction = conn.transaction()
             await transaction.start()
             result = await queries.take_seats(conn, target)
@@ -372,7 +380,7 @@ class SeatMachine(RuleBasedStateMachine):
         probe = self.target(self.buyer_ids[0], tuple(self.seat_ids))
 
         async def read_probe() -> list[queries.SeatRow]:
-            async with driver_connection(self.engine) as conn:
+            async with self.driver() as conn:
                 return await queries.read_seats(conn, self.show_id, probe.seat_ids)
 
         rows = self.run(read_probe())

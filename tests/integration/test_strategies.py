@@ -52,7 +52,7 @@ async def owners(engine, show_id) -> dict[uuid.UUID, uuid.UUID]:
 
 
 async def test_overlapping_buyers_never_share_a_seat(
-    session, engine, backend, clock, strategy_name
+    session, engine, driver_pool, backend, clock, strategy_name
 ) -> None:
     world = await make_world(session, starts_at=clock.now() + timedelta(days=1))
     buyer, _ = await make_user(session)
@@ -65,7 +65,7 @@ async def test_overlapping_buyers_never_share_a_seat(
 
     async def attempt(target: HoldTarget):
         try:
-            return await strategy.hold(engine, target)
+            return await strategy.hold(driver_pool, target)
         except SeatsUnavailable as refused:
             return refused
 
@@ -84,7 +84,7 @@ async def test_overlapping_buyers_never_share_a_seat(
 
 
 async def test_whole_show_sells_out_exactly_once(
-    session, engine, backend, clock, strategy_name
+    session, engine, driver_pool, backend, clock, strategy_name
 ) -> None:
     world = await make_world(
         session, starts_at=clock.now() + timedelta(days=1), layout="recliner-lounge-40"
@@ -99,7 +99,7 @@ async def test_whole_show_sells_out_exactly_once(
         for _ in range(8):
             target = target_for(world, buyer.id, rng.sample(seats, 2), clock)
             try:
-                await strategy.hold(engine, target)
+                await strategy.hold(driver_pool, target)
                 mine += target.seat_ids
             except SeatsUnavailable:
                 pass
@@ -113,15 +113,15 @@ async def test_whole_show_sells_out_exactly_once(
 
 
 async def test_per_buyer_quota_is_enforced_by_the_statement(
-    session, engine, backend, clock, strategy_name
+    session, engine, driver_pool, backend, clock, strategy_name
 ) -> None:
     world = await make_world(session, starts_at=clock.now() + timedelta(days=1))
     buyer, _ = await make_user(session)
     strategy = make_strategy(strategy_name, backend.redlock_urls)
     await strategy.hold(
-        engine, target_for(world, buyer.id, [world.seats["A1"]], clock, max_holds=1)
+        driver_pool, target_for(world, buyer.id, [world.seats["A1"]], clock, max_holds=1)
     )
     with pytest.raises(TooManyRequests):
         await strategy.hold(
-            engine, target_for(world, buyer.id, [world.seats["A2"]], clock, max_holds=1)
+            driver_pool, target_for(world, buyer.id, [world.seats["A2"]], clock, max_holds=1)
         )

@@ -26,7 +26,7 @@ async def provide_principal(
             "This needs a bearer token: log in (POST /api/v1/auth/login) or start a guest "
             "session (POST /api/v1/auth/guest), then send 'Authorization: Bearer <token>'."
         )
-    principal = await resolve(services.engine, services.clock, services.tokens, token.strip())
+    principal = await resolve(services.driver_pool, services.clock, services.tokens, token.strip())
     request.state.principal = principal
     return principal
 

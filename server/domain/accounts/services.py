@@ -9,7 +9,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.clock import Clock
 from server.contracts import api
@@ -26,7 +26,7 @@ from server.domain.accounts.security import (
     verify_password,
 )
 from server.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from server.infra.database import autocommit
+from server.infra.database import DriverPool
 from server.infra.ttl_cache import TtlCache
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -164,24 +164,24 @@ def token_cache() -> TtlCache[str, Principal]:
 
 
 async def resolve(
-    engine: AsyncEngine, clock: Clock, cache: TtlCache[str, Principal], token: str
+    pool: DriverPool, clock: Clock, cache: TtlCache[str, Principal], token: str
 ) -> Principal:
     digest = token_digest(token)
     cached = cache.get(digest)
     if cached is not None:
         return cached
-    async with autocommit(engine).connect() as conn:
+    async with pool.connection() as conn:
         found = await queries.active_token(conn, digest, clock.now())
     if found is None:
         raise Unauthorized("The bearer token is unknown, expired or revoked; log in again.")
     principal = Principal(
-        user_id=found.user_id,
-        role=Role(found.role),
-        name=found.name,
-        token_id=found.token_id,
-        theater_ids=frozenset(found.theater_ids),
-        is_guest=found.is_guest,
-        channel=found.channel,
+        user_id=found["user_id"],
+        role=Role(found["role"]),
+        name=found["name"],
+        token_id=found["token_id"],
+        theater_ids=frozenset(found["theater_ids"]),
+        is_guest=found["is_guest"],
+        channel=found["channel"],
     )
     cache.put(digest, principal)
     return principal

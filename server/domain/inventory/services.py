@@ -108,7 +108,7 @@ async def place_hold(
         max_holds=1_000_000 if principal.is_staff else services.settings.max_holds_per_buyer,
         prices=terms.prices,
     )
-    result = await strategy(services).hold(services.engine, target)
+    result = await strategy(services).hold(services.driver_pool, target)
     feed(services).publish(show_id, result.sequence, SeatStatus.BLOCKED.value, result.seats)
     return api.HoldOut(
         hold_id=target.hold_id,
@@ -154,7 +154,7 @@ async def place_group_hold(
         name=body.name.strip(),
         prices=terms.prices,
     )
-    result = await strategy(services).hold(services.engine, target)
+    result = await strategy(services).hold(services.driver_pool, target)
     feed(services).publish(show_id, result.sequence, SeatStatus.BLOCKED.value, result.seats)
     return api.HoldOut(
         hold_id=target.hold_id,

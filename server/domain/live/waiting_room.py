@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import math
 import secrets
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from server.contracts.api import AdmissionOut
 from server.domain.errors import NotFound, TooManyRequests
 from server.domain.inventory import queries as inventory_queries
 from server.infra.state import Services
+from server.infra.ttl_cache import TtlCache
 
 TURN_LENGTH = timedelta(minutes=10)
 # A buyer promoted by someone else's call must poll within this window to keep the turn, so
@@ -168,7 +168,10 @@ class WaitingRoom:
         self.turn = TURN_LENGTH
         self.shuffle_seed: Callable[[], int] = lambda: secrets.randbits(31)
         self._script = services.redis.register_script(_ROOM_SCRIPT)
-        self._sale_opens: dict[uuid.UUID, tuple[float, datetime | None]] = {}
+        # A show's opening, read once per few seconds however many buyers arrive at once.
+        self._sale_opens: TtlCache[uuid.UUID, tuple[datetime | None]] = TtlCache(
+            SALE_OPENS_CACHE_SECONDS, PER_PROCESS_ENTRIES
+        )
         # (show, buyer) -> when this process last saw their turn renewed (by the injected clock).
         self.renewed: dict[tuple[uuid.UUID, uuid.UUID], datetime] = {}
 
@@ -190,18 +193,16 @@ class WaitingRoom:
         return room
 
     async def sale_opens_at(self, show_id: uuid.UUID) -> datetime | None:
-        cached = self._sale_opens.get(show_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+        # Wrapped in a tuple because the cache keeps no None, and "no pre-sale" is None.
+        found = await self._sale_opens.get_or_load(show_id, lambda: self._read_opening(show_id))
+        if found is None:
+            raise NotFound(f"There is no show {show_id}; pick a show from GET /api/v1/shows.")
+        return found[0]
+
+    async def _read_opening(self, show_id: uuid.UUID) -> tuple[datetime | None] | None:
         async with self.services.engine.connect() as conn:
             terms = await inventory_queries.show_terms(conn, show_id)
-        if terms is None:
-            raise NotFound(f"There is no show {show_id}; pick a show from GET /api/v1/shows.")
-        if len(self._sale_opens) >= PER_PROCESS_ENTRIES:
-            self._sale_opens.clear()
-        expires = time.monotonic() + SALE_OPENS_CACHE_SECONDS
-        self._sale_opens[show_id] = (expires, terms.sale_opens_at)
-        return terms.sale_opens_at
+        return None if terms is None else (terms.sale_opens_at,)
 
     async def visit(
         self, show_id: uuid.UUID, buyer_id: uuid.UUID, mode: Mode, capacity: int | None

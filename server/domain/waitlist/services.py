@@ -258,7 +258,7 @@ async def _offer(
         prices=terms.prices,
     )
     try:
-        result = await inventory.strategy(services).hold(services.engine, target)
+        result = await inventory.strategy(services).hold(services.driver_pool, target)
     except SeatsUnavailable:
         return False  # a buyer was faster; the next pass tries again
     async with services.engine.begin() as conn:

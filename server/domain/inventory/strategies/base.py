@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.domain.errors import Conflict, DomainError, TooManyRequests
 from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget, TakeResult
+from server.infra.database import DriverPool
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ class SeatsUnavailable(Conflict):
 class LockStrategy(Protocol):
     name: str
 
-    async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult: ...
+    async def hold(self, pool: DriverPool, target: HoldTarget) -> HoldResult: ...
 
 
 def completed(result: TakeResult) -> HoldResult | None:

@@ -7,8 +7,6 @@ jittered retry with a fresh read, a bounded number of times.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget
 from server.domain.inventory.strategies.base import (
@@ -19,7 +17,7 @@ from server.domain.inventory.strategies.base import (
     read_unavailable,
     refusal,
 )
-from server.infra.database import driver_connection
+from server.infra.database import DriverPool
 
 MAX_ATTEMPTS = 4
 
@@ -27,8 +25,8 @@ MAX_ATTEMPTS = 4
 class OptimisticStrategy:
     name = "optimistic"
 
-    async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult:
-        async with driver_connection(engine) as conn:
+    async def hold(self, pool: DriverPool, target: HoldTarget) -> HoldResult:
+        async with pool.connection() as conn:
             for attempt in range(MAX_ATTEMPTS):
                 rows = await queries.read_seats(conn, target.show_id, target.seat_ids)
                 taken = queries.unavailable(rows, target)

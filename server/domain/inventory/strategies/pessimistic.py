@@ -3,13 +3,12 @@
 The take statement locks the requested rows (``SELECT … ORDER BY seat_id FOR UPDATE``) and
 writes only if all of them are free, in one statement: locks are taken in one global order,
 so overlapping buyers never deadlock, and they are held only while that statement runs. The
-engine's ``lock_timeout`` (server/infra/database.py) bounds any wait.
+connections' ``lock_timeout`` (SERVER_SETTINGS in server/infra/database.py) bounds any wait.
 """
 
 from __future__ import annotations
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget
@@ -19,7 +18,7 @@ from server.domain.inventory.strategies.base import (
     completed,
     refusal,
 )
-from server.infra.database import driver_connection
+from server.infra.database import DriverPool
 
 LOCK_NOT_AVAILABLE = "55P03"
 
@@ -27,9 +26,9 @@ LOCK_NOT_AVAILABLE = "55P03"
 class PessimisticStrategy:
     name = "pessimistic"
 
-    async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult:
+    async def hold(self, pool: DriverPool, target: HoldTarget) -> HoldResult:
         try:
-            async with driver_connection(engine) as conn:
+            async with pool.connection() as conn:
                 result = await queries.take_seats(conn, target)
         except asyncpg.PostgresError as exc:
             if exc.sqlstate == LOCK_NOT_AVAILABLE:

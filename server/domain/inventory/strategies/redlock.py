@@ -21,7 +21,6 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget
@@ -31,7 +30,7 @@ from server.domain.inventory.strategies.base import (
     completed,
     refusal,
 )
-from server.infra.database import driver_connection
+from server.infra.database import DriverPool
 
 LOCK_TTL_MS = 5_000
 CLOCK_DRIFT_FACTOR = 0.01
@@ -120,7 +119,7 @@ class RedlockStrategy:
     def __init__(self, redlock: Redlock) -> None:
         self.redlock = redlock
 
-    async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult:
+    async def hold(self, pool: DriverPool, target: HoldTarget) -> HoldResult:
         lease = await self.redlock.acquire(seat_keys(target.show_id, target.seat_ids))
         if lease is None:
             raise SeatsUnavailable(
@@ -129,7 +128,7 @@ class RedlockStrategy:
                 "or pick other seats.",
             )
         try:
-            async with driver_connection(engine) as conn:
+            async with pool.connection() as conn:
                 fence = await queries.next_fence(conn)
                 result = await queries.take_seats(conn, target, fence=fence)
         finally:

@@ -8,7 +8,6 @@ to reason about and the slowest under contention: it is here to be measured agai
 from __future__ import annotations
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.domain.inventory import queries
 from server.domain.inventory.queries import HoldTarget
@@ -19,7 +18,7 @@ from server.domain.inventory.strategies.base import (
     completed,
     refusal,
 )
-from server.infra.database import driver_connection
+from server.infra.database import DriverPool
 
 MAX_ATTEMPTS = 6
 RETRYABLE = {"40001", "40P01"}  # serialization failure, deadlock detected
@@ -28,11 +27,11 @@ RETRYABLE = {"40001", "40P01"}  # serialization failure, deadlock detected
 class SerializableStrategy:
     name = "serializable"
 
-    async def hold(self, engine: AsyncEngine, target: HoldTarget) -> HoldResult:
+    async def hold(self, pool: DriverPool, target: HoldTarget) -> HoldResult:
         for attempt in range(MAX_ATTEMPTS):
             try:
                 async with (
-                    driver_connection(engine) as conn,
+                    pool.connection() as conn,
                     conn.transaction(isolation="serializable"),
                 ):
                     rows = await queries.read_seats(conn, target.show_id, target.seat_ids)
