@@ -13,6 +13,11 @@ from server.domain.tickets import qr
 
 PAYLOADS = [
     "BMS1.eyJiIjoiQk1TLTdLMlEiLCJzIjpbIkU3IiwiRTgiXX0.c2lnbmF0dXJl",
+    # the shape of a real ticket: base64 of JSON claims, then of an Ed25519 signature
+    "eyJjb2RlIjoiQk1TN0syUVgiLCJzaG93X2lkIjoiZDZmZWM5YjMtNjk2Ni00YjU2LWJkZjAtMjYzNmFiZjQ4N2Qz"
+    "Iiwic2hvd19kYXRlIjoiMjAyNi0xMi0wMyIsInNlYXRzIjpbIkExIiwiQTIiXSwiaXNzdWVkX2F0IjoxNzY0NzAw"
+    "MDAwLCJub25jZSI6IjRlTzk1NzVXIn0.QGAoC1jb5lZ3EAi7XnGPf9jMQ4UhJfsDxhbO0RFlfcHvdC1HzjsdbKkWXv"
+    "9hfkH5F3z9Tg2Uy3_1jU6bEZ2wBQ",
     "BMS1." + "x" * 300 + ".sig",  # a booking with many seats: a larger code version
 ]
 
