@@ -11,7 +11,8 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from server.clock import FrozenClock
 from server.contracts.enums import Role
 from server.contracts.notifications import Announcement
 from server.db.models import Booking, BookingSeat, Hold, User
-from server.domain.notifications import worker
+from server.domain.notifications import queries, worker
 from server.domain.notifications.outbox import enqueue
 from server.domain.notifications.providers import Providers, build_providers, load_settings
 from server.infra.database import DriverPool, make_sessionmaker
@@ -349,6 +350,72 @@ async def test_a_crash_after_sending_does_not_send_again(
     assert not mailbox.messages
     assert (await one(engine, "SELECT processed_at FROM outbox")).processed_at is not None
     assert (await one(engine, "SELECT count(*) AS n FROM notifications")).n == 1
+
+
+async def test_a_claim_left_by_a_worker_that_died_waits_out_its_lease_only(
+    services, providers, engine, session, world, clock, mailbox
+) -> None:
+    user, _ = await make_user(session, email="ann@example.test")
+    await confirm(session, await make_booking(session, world, user, "E7"), "E7")
+    # A worker claims the event and dies before sending anything.
+    async with engine.begin() as conn:
+        now = clock.now()
+        claimed = await queries.claim_due(conn, now=now, lease_until=now + worker.LEASE, limit=5)
+    assert len(claimed) == 1
+    assert await worker.deliver_due(services, providers) == 0  # not while the lease runs
+    clock.advance(worker.LEASE)
+    assert await worker.deliver_due(services, providers) == 1
+    assert [m["To"] for m in mailbox.messages] == ["ann@example.test"]
+    event = await one(engine, "SELECT attempts, processed_at FROM outbox")
+    assert event.attempts == 1 and event.processed_at == clock.now()
+
+
+class HeldMailer:
+    """An e-mail provider whose first send waits until the test lets it through, like a mail
+    server that takes minutes to answer."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.sending = asyncio.Event()
+        self.let_through = asyncio.Event()
+
+    async def send(self, message: Any) -> None:
+        self.sending.set()
+        await self.let_through.wait()
+        await self.real.send(message)
+
+
+async def test_a_slow_delivery_keeps_its_claim_and_holds_no_transaction(
+    services, providers, engine, session, world, clock, mailbox
+) -> None:
+    user, _ = await make_user(session, email="ann@example.test")
+    await confirm(session, await make_booking(session, world, user, "E7"), "E7")
+    held = HeldMailer(providers.email)
+    slow = worker.deliver_due(services, replace(providers, email=held), renew_every=0.02)
+    first = asyncio.create_task(slow)
+    await asyncio.wait_for(held.sending.wait(), 10)
+
+    async with engine.connect() as conn:  # nothing of the worker is left open in the database
+        open_transactions = await conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state LIKE 'idle in transaction%'"
+            )
+        )
+    assert open_transactions == 0
+    clock.advance(worker.LEASE * 3)  # long past the first lease: only renewals keep the claim
+
+    async def renewed_past_now() -> bool:
+        due = await one(
+            engine, f"SELECT payload->>'{queries.RETRY_AT_KEY}' AS next_attempt FROM outbox"
+        )
+        return datetime.fromisoformat(due.next_attempt) > clock.now()
+
+    await eventually(renewed_past_now, "the lease renewed past the clock")
+    assert await worker.deliver_due(services, providers) == 0  # a second worker keeps off
+    held.let_through.set()
+    assert await asyncio.wait_for(first, 10) == 1
+    assert [m["To"] for m in mailbox.messages] == ["ann@example.test"]
 
 
 # -- events that cannot be delivered ---------------------------------------------------------

@@ -30,23 +30,42 @@ async def insert_event(conn: AsyncConnection | AsyncSession, topic: str, payload
     return int(result.scalar_one())
 
 
-async def claim_due(conn: AsyncConnection, now: datetime, limit: int) -> Sequence[Row[Any]]:
-    """Lock up to ``limit`` events that are due, oldest first. Rows another worker holds are
-    skipped, not waited for: each event is delivered by exactly one worker at a time."""
+_NEXT_ATTEMPT = f"COALESCE(CAST(payload->>'{RETRY_AT_KEY}' AS timestamptz), '-infinity')"
+_PUSH_NEXT_ATTEMPT = f"payload || jsonb_build_object('{RETRY_AT_KEY}', CAST(:until AS timestamptz))"
+
+
+async def claim_due(
+    conn: AsyncConnection, *, now: datetime, lease_until: datetime, limit: int
+) -> list[Row[Any]]:
+    """Up to ``limit`` due events, oldest first, their next attempt pushed to ``lease_until``
+    so that no other worker takes them meanwhile (SKIP LOCKED: concurrent claims never wait
+    or overlap). The claim commits at once: nothing stays locked while messages go out."""
     rows = await conn.execute(
         text(
             f"""
-            SELECT id, topic, payload, attempts FROM outbox
-             WHERE processed_at IS NULL
-               AND COALESCE(CAST(payload->>'{RETRY_AT_KEY}' AS timestamptz), '-infinity') <= :now
-             ORDER BY id
-             LIMIT :limit
-             FOR UPDATE SKIP LOCKED
+            UPDATE outbox SET payload = {_PUSH_NEXT_ATTEMPT}
+             WHERE id IN (SELECT id FROM outbox
+                           WHERE processed_at IS NULL AND {_NEXT_ATTEMPT} <= :now
+                           ORDER BY id
+                           LIMIT :limit
+                             FOR UPDATE SKIP LOCKED)
+         RETURNING id, topic, payload, attempts
             """
         ),
-        {"now": now, "limit": limit},
+        {"now": now, "until": lease_until, "limit": limit},
     )
-    return rows.all()
+    return sorted(rows.all(), key=lambda row: int(row.id))
+
+
+async def extend_claims(conn: AsyncConnection, event_ids: list[int], until: datetime) -> None:
+    """Keep events that are still being delivered out of other workers' claims."""
+    await conn.execute(
+        text(
+            f"UPDATE outbox SET payload = {_PUSH_NEXT_ATTEMPT}"
+            " WHERE id = ANY(:ids) AND processed_at IS NULL"
+        ),
+        {"ids": event_ids, "until": until},
+    )
 
 
 async def record_attempt(

@@ -1,8 +1,12 @@
 """The outbox worker: turns outbox events into e-mails and SMS and delivers them.
 
-Each pass (``deliver_due``, every second in every server process) locks a batch of due events
-with ``FOR UPDATE SKIP LOCKED``, so concurrent workers never take the same event, and holds
-the lock while it delivers them. For each event it:
+Each pass (``deliver_due``, every second in every server process) claims a batch of due events
+(``FOR UPDATE SKIP LOCKED``, so concurrent workers never take the same event) by pushing their
+next attempt a ``LEASE`` ahead, and commits at once: no transaction stays open while messages go
+out, however slow the mail server. While it delivers, the pass renews the lease of the events it
+has not closed yet, so an announcement to a full house keeps its claim however long it takes;
+only a worker that dies mid-delivery makes its events wait for the lease to run out. For each
+event it:
 
 1. finds the template of the topic (none: the event is closed with a warning, never retried)
    and the people to tell, and renders one notification per recipient and channel;
@@ -16,9 +20,11 @@ the lock while it delivers them. For each event it:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,6 +63,8 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 MAX_DEDUPE_KEY = 200  # the column's width
 MAX_SUBJECT = 300
+LEASE = timedelta(minutes=1)  # by the injected clock, like every time rule
+RENEW_EVERY_SECONDS = 20.0  # real time: how often a pass still delivering renews its lease
 
 
 class Undeliverable(Exception):
@@ -87,20 +95,72 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
 
 
-async def deliver_due(services: Services, providers: Providers, *, limit: int = BATCH_SIZE) -> int:
+async def deliver_due(
+    services: Services,
+    providers: Providers,
+    *,
+    limit: int = BATCH_SIZE,
+    renew_every: float = RENEW_EVERY_SECONDS,
+) -> int:
     """One pass over the due events; returns how many it handled."""
-    async with services.engine.connect() as conn, conn.begin():
-        events = await queries.claim_due(conn, services.clock.now(), limit)
+    now = services.clock.now()
+    async with services.engine.begin() as conn:
+        events = await queries.claim_due(conn, now=now, lease_until=now + LEASE, limit=limit)
+    if not events:
+        return 0
+    claim = Claim(services, [int(event.id) for event in events])
+    async with claim.renewed_every(renew_every):
         for event in events:
-            outcome = await _attempt(services, providers, event)
+            await claim.close(event.id, await _attempt(services, providers, event))
+    return len(events)
+
+
+class Claim:
+    """The events of one pass that are not closed yet, and the renewal of their lease."""
+
+    def __init__(self, services: Services, event_ids: list[int]) -> None:
+        self.services = services
+        self.open = event_ids
+        self.finished = asyncio.Event()
+        # A renewal and a close never interleave, so no renewal lands on a closed event and
+        # overwrites the retry time its attempt recorded.
+        self.lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def renewed_every(self, seconds: float) -> AsyncIterator[None]:
+        renewal = asyncio.create_task(self._renew(seconds))
+        try:
+            yield
+        finally:
+            self.finished.set()
+            await renewal
+
+    async def _renew(self, seconds: float) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self.finished.wait(), seconds)
+                return
+            except TimeoutError:
+                pass
+            try:
+                async with self.lock, self.services.engine.begin() as conn:
+                    until = self.services.clock.now() + LEASE
+                    await queries.extend_claims(conn, self.open, until)
+            except Exception as exc:
+                # The events go back to every worker when the lease runs out; the dedupe keys
+                # keep what was already sent from going out twice.
+                log.warning("could not renew the claim on outbox events %s: %s", self.open, exc)
+
+    async def close(self, event_id: int, outcome: Outcome) -> None:
+        async with self.lock, self.services.engine.begin() as conn:
             await queries.record_attempt(
                 conn,
-                event.id,
-                now=services.clock.now(),
+                event_id,
+                now=self.services.clock.now(),
                 error=outcome.error,
                 retry_at=outcome.retry_at,
             )
-    return len(events)
+        self.open.remove(event_id)
 
 
 async def _attempt(services: Services, providers: Providers, event: Row[Any]) -> Outcome:
