@@ -173,7 +173,7 @@ async def seat_map_matches_database(base_url: str, engine: AsyncEngine, show_id:
         rows = await conn.execute(
             text("SELECT seat_id::text, status FROM show_seats WHERE show_id = :s"), {"s": show_id}
         )
-        in_db = dict(rows.all())
+        in_db: dict[str, str] = dict(rows.tuples().all())
     return in_db == {seat["seat_id"]: seat["status"] for seat in seatmap["seats"]}
 
 
@@ -216,12 +216,15 @@ def summarise(strategy: str, outcome: Outcome, doubles: int, clients: int) -> di
 async def direct_ceiling(
     database_url: str, redis_urls: tuple[str, ...], strategy: str, clients: int, seed: int = 1
 ) -> dict[str, object]:
-    """The same hold path without HTTP: strategy.hold() from many tasks on one engine."""
+    """The same hold path without HTTP: strategy.hold() from many tasks on one pool, as the
+    server takes seats."""
     from server.domain.inventory.queries import HoldTarget
     from server.domain.inventory.strategies import SeatsUnavailable, make_strategy
+    from server.infra.database import DriverPool
 
-    engine = create_async_engine(database_url, pool_size=40, max_overflow=0)
+    engine = create_async_engine(database_url, pool_size=2, max_overflow=0)
     world = await make_show(engine, f"ceiling-{strategy}")
+    driver_pool = await DriverPool.open(database_url, size=40, wait_seconds=10)
     chosen = make_strategy(strategy, redis_urls)
     seat_ids = [uuid.UUID(s) for s in world.seat_ids]
     free = set(seat_ids)
@@ -248,7 +251,7 @@ async def direct_ceiling(
             )
             requests += 1
             try:
-                await chosen.hold(engine, target)
+                await chosen.hold(driver_pool, target)
                 holds += 1
                 free.difference_update(pick)
             except SeatsUnavailable as exc:
@@ -256,6 +259,7 @@ async def direct_ceiling(
 
     await asyncio.gather(*(worker(i) for i in range(min(clients, 40))))
     elapsed = time.perf_counter() - started
+    await driver_pool.close()
     await engine.dispose()
     return {
         "requests_per_s": round(requests / elapsed, 1),

@@ -13,7 +13,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from bench.stampede import double_bookings, guest_tokens, run_stampede, seat_map_matches_database
+from bench.stampede import (
+    direct_ceiling,
+    double_bookings,
+    guest_tokens,
+    run_stampede,
+    seat_map_matches_database,
+)
 from server.settings import LOCK_STRATEGIES
 from tests.factories import make_world
 
@@ -51,3 +57,15 @@ async def test_stampede_never_double_books(server_factory, session, engine, stra
             {"s": world.show_id},
         )
     assert blocked == len(set(outcome.held_seats))
+
+
+@pytest.mark.parametrize("strategy", LOCK_STRATEGIES)
+async def test_the_benchmarks_no_http_ceiling_takes_seats(backend, engine, strategy) -> None:
+    """``bench/stampede.py``'s ceiling drives each strategy the way the server does."""
+    ceiling = await direct_ceiling(backend.database_url, backend.redlock_urls, strategy, 5)
+    assert ceiling["requests_per_s"] >= ceiling["holds_per_s"] > 0
+    async with engine.connect() as conn:
+        blocked = await conn.scalar(
+            text("SELECT count(*) FROM show_seats WHERE status = 'BLOCKED'")
+        )
+    assert blocked > 0
