@@ -173,7 +173,7 @@ async def seat_map_matches_database(base_url: str, engine: AsyncEngine, show_id:
         rows = await conn.execute(
             text("SELECT seat_id::text, status FROM show_seats WHERE show_id = :s"), {"s": show_id}
         )
-        in_db: dict[str, str] = dict(rows.tuples().all())
+        in_db = {str(seat_id): str(status) for seat_id, status in rows}
     return in_db == {seat["seat_id"]: seat["status"] for seat in seatmap["seats"]}
 
 
