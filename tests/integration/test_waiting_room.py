@@ -3,6 +3,7 @@ pre-sale shuffle, several app instances sharing one room, and the gate for seat 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.app import create_app
 from server.clock import FrozenClock
+from server.contracts.api import AdmissionOut
 from server.db.models import Show
 from server.domain.errors import TooManyRequests
 from server.domain.live import waiting_room
@@ -172,6 +174,36 @@ async def test_two_app_instances_share_one_room(client, other_client, session, w
     assert (await other_client.delete(url, headers=alice)).status_code == 204
     assert (await other_client.post(url, headers=carol)).json()["admitted"] is True
     assert (await client.get(url, headers=dave)).json()["position"] == 1
+
+
+async def script_calls(services: Services) -> int:
+    stats = await services.redis.info("commandstats")
+    return sum(
+        int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("evalsha", "eval")
+    )
+
+
+async def test_buyers_arriving_together_share_round_trips_in_order_of_arrival(
+    client, world
+) -> None:
+    """A release night's first requests reach the room at once: they go to Redis in a few
+    script calls, not one each, and are admitted and queued exactly as if one by one."""
+    on_app = OnApp(client)
+    arrivals = [uuid.uuid4() for _ in range(12)]
+
+    async def together(services: Services) -> tuple[list[AdmissionOut], int]:
+        before = await script_calls(services)
+        answers = await asyncio.gather(
+            *(waiting_room.join(services, world.show_id, buyer, capacity=5) for buyer in arrivals)
+        )
+        return answers, await script_calls(services) - before
+
+    answers, calls = on_app(together)
+    assert [answer.admitted for answer in answers] == [True] * 5 + [False] * 7
+    assert [answer.position for answer in answers[5:]] == list(range(1, 8))
+    assert calls < len(arrivals) / 2
+    places = [on_app(waiting_room.status, world.show_id, b, capacity=5) for b in arrivals]
+    assert [place.position for place in places[5:]] == list(range(1, 8))
 
 
 async def test_check_admitted_gates_holds_with_429(client, world) -> None:

@@ -16,6 +16,7 @@ call renews their TTL, so a room nobody touches disappears on its own.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -23,7 +24,7 @@ import math
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -45,6 +46,7 @@ ROOM_LINGER = timedelta(minutes=30)
 MAX_POLL_SECONDS = 15
 SALE_OPENS_CACHE_SECONDS = 5.0
 PER_PROCESS_ENTRIES = 10_000
+MAX_BATCH = 500  # buyers per script call, so that no single call keeps Redis busy for long
 # An admitted buyer's turn is renewed in Redis at most this often (or a quarter of a turn when
 # turns are shorter): in a stampede every hold request passes the gate, and renewing a
 # ten-minute turn on every click costs a Redis round trip each for nothing.
@@ -52,12 +54,13 @@ RENEW_EVERY = timedelta(seconds=30)
 
 # KEYS: 1 turns (zset buyer -> turn end, ms)  2 queue (zset buyer -> ticket)  3 ticket counter
 #       4 pre-queue (set)  5 opened flag  6 outflow (zset buyer -> admitted from queue at, ms)
-# ARGV: 1 now ms  2 buyer  3 'join' | 'peek'  4 capacity  5 turn ms  6 claim ms
-#       7 sale opens ms (0: no pre-sale)  8 shuffle seed  9 idle TTL ms  10 outflow window ms
-# Returns {state, position (0: none), turn end ms (0: none), queue length, active turns,
-#          admissions from the queue within the outflow window}.
+# ARGV: 1 now ms  2 buyers (space-separated, in order of arrival)  3 'join' | 'peek'
+#       4 capacity  5 turn ms  6 claim ms  7 sale opens ms (0: no pre-sale)  8 shuffle seed
+#       9 idle TTL ms  10 outflow window ms
+# Returns {queue length, active turns, admissions from the queue within the outflow window,
+#          then per buyer: state, position (0: none), turn end ms (0: none)}.
 _ROOM_SCRIPT = """
-local now, buyer, joining = tonumber(ARGV[1]), ARGV[2], ARGV[3] == 'join'
+local now, joining = tonumber(ARGV[1]), ARGV[3] == 'join'
 local capacity, turn, claim = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local opens = tonumber(ARGV[7])
 
@@ -94,34 +97,42 @@ if active < capacity then
   active = active + #heads / 2
 end
 
-local state, position, ends = 'outside', 0, tonumber(redis.call('ZSCORE', KEYS[1], buyer))
-if ends then
-  state = 'admitted'
-  if joining then
-    ends = now + turn
-    redis.call('ZADD', KEYS[1], ends, buyer)
+-- Three slots for the room's numbers, filled last; then three per buyer, in arrival order.
+local answers = {0, 0, 0}
+for buyer in string.gmatch(ARGV[2], '%S+') do
+  local state, position, ends = 'outside', 0, tonumber(redis.call('ZSCORE', KEYS[1], buyer))
+  if ends then
+    state = 'admitted'
+    if joining then
+      ends = now + turn
+      redis.call('ZADD', KEYS[1], ends, buyer)
+    end
+  else
+    ends = 0
+    local rank = redis.call('ZRANK', KEYS[2], buyer)
+    if rank then
+      state, position = 'queued', rank + 1
+    elseif presale then
+      if joining then redis.call('SADD', KEYS[4], buyer) end
+      if redis.call('SISMEMBER', KEYS[4], buyer) == 1 then state = 'presale' end
+    elseif joining and active < capacity then
+      -- Free slots left after promotion mean the queue is empty: straight in.
+      state, ends, active = 'admitted', now + turn, active + 1
+      redis.call('ZADD', KEYS[1], ends, buyer)
+    elseif joining then
+      redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), buyer)
+      state, position = 'queued', redis.call('ZCARD', KEYS[2])
+    end
   end
-else
-  ends = 0
-  local rank = redis.call('ZRANK', KEYS[2], buyer)
-  if rank then
-    state, position = 'queued', rank + 1
-  elseif presale then
-    if joining then redis.call('SADD', KEYS[4], buyer) end
-    if redis.call('SISMEMBER', KEYS[4], buyer) == 1 then state = 'presale' end
-  elseif joining and active < capacity then
-    -- Free slots left after promotion mean the queue is empty: straight in.
-    state, ends, active = 'admitted', now + turn, active + 1
-    redis.call('ZADD', KEYS[1], ends, buyer)
-  elseif joining then
-    redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), buyer)
-    state, position = 'queued', redis.call('ZCARD', KEYS[2])
-  end
+  answers[#answers + 1] = state
+  answers[#answers + 1] = position
+  answers[#answers + 1] = ends
 end
 
 local ttl = math.max(opens - now, 0) + tonumber(ARGV[9])
 for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
-return {state, position, ends, redis.call('ZCARD', KEYS[2]), active, redis.call('ZCARD', KEYS[6])}
+answers[1], answers[2], answers[3] = redis.call('ZCARD', KEYS[2]), active, redis.call('ZCARD', KEYS[6])
+return answers
 """
 
 
@@ -159,6 +170,23 @@ def admission_token(secret: str, show_id: uuid.UUID, buyer_id: uuid.UUID, expire
     return f"{expires}.{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"
 
 
+Arrival = tuple[uuid.UUID, asyncio.Future[RoomState]]
+
+
+@dataclass
+class Batch:
+    """Buyers of one show who arrived while the room's last call was still out."""
+
+    arrivals: list[Arrival] = field(default_factory=list)
+    sender: asyncio.Task[None] | None = None  # held so the loop cannot drop it mid-call
+
+
+def _settle(arrivals: list[Arrival], error: BaseException) -> None:
+    for _, answer in arrivals:
+        if not answer.done():
+            answer.set_exception(error)
+
+
 class WaitingRoom:
     """The per-process handle on the shared rooms: the Lua script, a short cache of each
     show's ``sale_opens_at``, and the knobs tests turn (turn length, shuffle seed)."""
@@ -174,6 +202,8 @@ class WaitingRoom:
         )
         # (show, buyer) -> when this process last saw their turn renewed (by the injected clock).
         self.renewed: dict[tuple[uuid.UUID, uuid.UUID], datetime] = {}
+        # Buyers waiting to be sent to the room, per (show, mode, capacity).
+        self._batches: dict[tuple[uuid.UUID, Mode, int], Batch] = {}
 
     def renewed_recently(self, show_id: uuid.UUID, buyer_id: uuid.UUID) -> bool:
         renewed = self.renewed.get((show_id, buyer_id))
@@ -207,15 +237,56 @@ class WaitingRoom:
     async def visit(
         self, show_id: uuid.UUID, buyer_id: uuid.UUID, mode: Mode, capacity: int | None
     ) -> AdmissionOut:
-        """Expire, open the sale, promote queue heads into free turns, then answer this buyer."""
+        """Expire, open the sale, promote queue heads into free turns, then answer this buyer.
+
+        Buyers of one show who arrive together share one script call (in order of arrival, as
+        if one by one): on a release night a thousand first requests of a show cost a few
+        Redis round trips, not a thousand."""
         opens = await self.sale_opens_at(show_id)
         limit = capacity or self.services.settings.waiting_room_capacity
         now = self.services.clock.now()
+        batch = self._batches.get((show_id, mode, limit))
+        if batch is None:
+            batch = self._batches[show_id, mode, limit] = Batch()
+            batch.sender = asyncio.create_task(self._send(show_id, mode, limit, opens, batch))
+        answer: asyncio.Future[RoomState] = asyncio.get_running_loop().create_future()
+        batch.arrivals.append((buyer_id, answer))
+        return self._answer(show_id, buyer_id, await answer, limit, opens, now)
+
+    async def _send(
+        self, show_id: uuid.UUID, mode: Mode, limit: int, opens: datetime | None, batch: Batch
+    ) -> None:
+        """Send whoever has arrived, and again for whoever arrived meanwhile, until none."""
+        arrivals: list[Arrival] = []
+        try:
+            while batch.arrivals:
+                arrivals, batch.arrivals = batch.arrivals[:MAX_BATCH], batch.arrivals[MAX_BATCH:]
+                try:
+                    seen = await self._call(show_id, [b for b, _ in arrivals], mode, limit, opens)
+                except Exception as exc:
+                    _settle(arrivals, exc)
+                    continue
+                for (_, answer), state in zip(arrivals, seen, strict=True):
+                    if not answer.done():  # else that request is gone (its client hung up)
+                        answer.set_result(state)
+        finally:
+            del self._batches[show_id, mode, limit]
+            # Only when this task is cancelled (shutdown): nobody may wait for it forever.
+            _settle(arrivals + batch.arrivals, RuntimeError("the waiting room call was stopped"))
+
+    async def _call(
+        self,
+        show_id: uuid.UUID,
+        buyers: list[uuid.UUID],
+        mode: Mode,
+        limit: int,
+        opens: datetime | None,
+    ) -> list[RoomState]:
         raw = await self._script(
             keys=_keys(show_id),
             args=[
-                _ms(now),
-                str(buyer_id),
+                _ms(self.services.clock.now()),
+                " ".join(map(str, buyers)),
                 mode.value,
                 limit,
                 int(self.turn.total_seconds() * 1000),
@@ -226,8 +297,13 @@ class WaitingRoom:
                 int(OUTFLOW_WINDOW.total_seconds() * 1000),
             ],
         )
-        seen = RoomState(raw[0].decode(), *(int(value) for value in raw[1:]))
-        return self._answer(show_id, buyer_id, seen, limit, opens, now)
+        queue_length, active, recent = (int(value) for value in raw[:3])
+        return [
+            RoomState(
+                raw[at].decode(), int(raw[at + 1]), int(raw[at + 2]), queue_length, active, recent
+            )
+            for at in range(3, len(raw), 3)
+        ]
 
     def _answer(
         self,
