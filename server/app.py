@@ -84,7 +84,26 @@ def _database_error(
     driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
     if getattr(driver_error, "sqlstate", None) in BUSY_SQLSTATES:
         return _busy(request, exc)
+    lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if lost or isinstance(driver_error, asyncpg.PostgresConnectionError):
+        return _connection_lost(request, exc)
     return _unexpected(request, exc)
+
+
+def _connection_lost(request: Request[Any, Any, State], exc: Exception) -> Response[dict[str, Any]]:
+    """The database closed a pooled connection under a request (a restart, a failover, an
+    administrator ending sessions). The pools replace their connections on their own, so the
+    client is told to retry, not that the server is broken; whether the interrupted statement
+    took effect is unknown, so the answer does not promise that nothing changed."""
+    log.warning("database connection lost on %s %s: %s", request.method, request.url.path, exc)
+    answer = problem(
+        503,
+        "Database connection lost",
+        "The box office lost its connection to the database for a moment. Try again in a few "
+        "seconds; a retry with the same Idempotency-Key is never applied twice.",
+    )
+    answer.headers["Retry-After"] = "2"
+    return answer
 
 
 def _unexpected(request: Request[Any, Any, State], exc: Exception) -> Response[dict[str, Any]]:

@@ -9,6 +9,7 @@ import anyio
 import httpx
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy import text
 
 from server.app import create_app
 from tests.factories import make_world
@@ -77,3 +78,41 @@ async def test_a_request_finding_no_free_database_connection_is_answered_busy(
         assert busy.headers["retry-after"] == "2"
         assert "nothing was changed" in busy.json()["detail"]
         assert (await ask()).status_code == (200 if pool == "engine" else 201)
+
+
+async def test_a_database_restart_costs_one_clean_503_not_a_500(
+    client, session, engine, clock, caplog
+) -> None:
+    """PostgreSQL ends every bms session (as a restart or a failover does): the request that
+    meets a dead pooled connection is told to retry, and the pools replace their connections
+    on their own, so the next requests, reads and holds alike, are served."""
+    world = await make_world(session, starts_at=clock.now() + timedelta(days=1))
+    token = (await client.post("/api/v1/auth/guest", json={})).json()["token"]
+    buyer = {"Authorization": f"Bearer {token}"}
+    hold_url = f"/api/v1/shows/{world.show_id}/holds"
+    assert (await client.get("/api/v1/shows")).status_code == 200
+    assert (
+        await client.post(hold_url, json={"seat_ids": [str(world.seats["A1"])]}, headers=buyer)
+    ).status_code == 201
+
+    async with engine.connect() as conn:
+        ended = await conn.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = 'bms'"
+            )
+        )
+    assert ended > 0
+
+    # The first request on a dead connection is answered 503 (unless a background job met the
+    # dead connection first); none is a 500, and the pool heals at once.
+    answers = [await client.get("/api/v1/shows") for _ in range(3)]
+    assert [answer.status_code for answer in answers[1:]] == [200, 200]
+    for answer in answers:
+        assert answer.status_code in (200, 503)
+        if answer.status_code == 503:
+            assert answer.headers["retry-after"] == "2"
+            assert "lost its connection to the database" in answer.json()["detail"]
+    assert "unhandled error" not in caplog.text
+    held = await client.post(hold_url, json={"seat_ids": [str(world.seats["A2"])]}, headers=buyer)
+    assert held.status_code == 201
