@@ -48,13 +48,17 @@ POWAI = "Lakeside Multiplex Powai"  # clerk@demo.bms and kiosk@demo.bms sell her
 async def until(pilot: Pilot[None], condition: Callable[[], object], seconds: float = 15) -> None:
     """Let the app run until ``condition()`` holds (network answers take a moment). A widget
     the condition looks for that is not mounted yet (a screen just pushed composes its
-    children a moment later) counts as not yet."""
+    children a moment later) counts as not yet.
+
+    It sleeps between looks rather than ``pilot.pause()``: a pause waits for every widget of
+    the current screen to take a callback, and a screen the app pops meanwhile (an idle kiosk
+    starting over) never does, which stalled a run for Pilot's 30 s and failed it."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while not _holds(condition):
         if loop.time() > deadline:
             raise AssertionError(f"still not true after {seconds} s: {condition}")
-        await pilot.pause(0.05)
+        await asyncio.sleep(0.05)
 
 
 def _holds(condition: Callable[[], object]) -> bool:
