@@ -68,12 +68,16 @@ def _busy(
     """No database connection, or no lock, came free in time: shed the request with a 503
     that tells the client to retry, not a 500."""
     log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
-    answer = problem(
-        503,
+    return _retry_later(
         "Server busy",
         "The box office is handling more requests than it can right now; nothing was changed. "
         "Try again in a few seconds.",
     )
+
+
+def _retry_later(title: str, detail: str) -> Response[dict[str, Any]]:
+    """A 503 the client should retry on its own after a short wait."""
+    answer = problem(503, title, detail)
     answer.headers["Retry-After"] = "2"
     return answer
 
@@ -96,14 +100,11 @@ def _connection_lost(request: Request[Any, Any, State], exc: Exception) -> Respo
     client is told to retry, not that the server is broken; whether the interrupted statement
     took effect is unknown, so the answer does not promise that nothing changed."""
     log.warning("database connection lost on %s %s: %s", request.method, request.url.path, exc)
-    answer = problem(
-        503,
+    return _retry_later(
         "Database connection lost",
         "The box office lost its connection to the database for a moment. Try again in a few "
         "seconds; a retry with the same Idempotency-Key is never applied twice.",
     )
-    answer.headers["Retry-After"] = "2"
-    return answer
 
 
 def _unexpected(request: Request[Any, Any, State], exc: Exception) -> Response[dict[str, Any]]:

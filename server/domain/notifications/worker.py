@@ -136,12 +136,7 @@ class Claim:
             await renewal
 
     async def _renew(self, seconds: float) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(self.finished.wait(), seconds)
-                return
-            except TimeoutError:
-                pass
+        while not await self._finished_within(seconds):
             try:
                 async with self.lock, self.services.engine.begin() as conn:
                     until = self.services.clock.now() + LEASE
@@ -150,6 +145,13 @@ class Claim:
                 # The events go back to every worker when the lease runs out; the dedupe keys
                 # keep what was already sent from going out twice.
                 log.warning("could not renew the claim on outbox events %s: %s", self.open, exc)
+
+    async def _finished_within(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self.finished.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
 
     async def close(self, event_id: int, outcome: Outcome) -> None:
         async with self.lock, self.services.engine.begin() as conn:
