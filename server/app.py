@@ -23,6 +23,7 @@ from server.domain import routes
 from server.domain.accounts.guards import provide_principal
 from server.domain.errors import DomainError, problem, problem_of
 from server.infra.database import DriverPool, PoolExhausted, make_engine, make_sessionmaker
+from server.infra.heap import settle_heap
 from server.infra.rate_limits import RateLimitMiddleware
 from server.infra.redis_client import shared_redis
 from server.infra.state import Services
@@ -128,9 +129,13 @@ async def provide_db(state: State) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, serving: bool = False
+) -> Litestar:
     """Build the application. ``settings`` must carry real database and Redis URLs:
-    embedded servers are started by the caller (``bms serve``) before this."""
+    embedded servers are started by the caller (``bms serve``) before this. ``serving`` is
+    for a process that does nothing else (``bms serve``, ``server.asgi``): it tunes the
+    garbage collector for the process once the app is up, which tests must not."""
     if settings.database_url is None or settings.redis_url is None:
         raise ValueError(
             "create_app needs database_url and redis_url; start embedded servers first"
@@ -175,6 +180,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         plugins=routes.plugins(redis),
         middleware=[RateLimitMiddleware(redis, settings.rate_limit_per_minute, clock)],
         lifespan=[lifespan],
+        on_startup=[settle_heap] if serving else [],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "db": Provide(provide_db),

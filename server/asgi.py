@@ -16,4 +16,4 @@ def create() -> Litestar:
     settings = load_settings()
     if settings.database_url is None or settings.redis_url is None:
         raise SystemExit("server.asgi needs BMS_DATABASE_URL and BMS_REDIS_URL to be set")
-    return create_app(settings)
+    return create_app(settings, serving=True)

@@ -75,7 +75,7 @@ def run_server(settings: Settings, *, demo: bool) -> None:
             os.environ.update(_resolved_environment(resolved))
             uvicorn.run("server.asgi:create", factory=True, workers=resolved.workers, **options)
         else:
-            uvicorn.run(create_app(resolved), **options)
+            uvicorn.run(create_app(resolved, serving=True), **options)
     finally:
         backend.stop()
         if settings.uses_embedded_database:
