@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bench.lean_http import LeanConnection, bearer
 from bench.stampede import CpuMeter, _start_server, guest_tokens, machine, make_show, percentile
 from server.domain.payments.cards import luhn_valid
+from server.infra.heap import settle_heap
 
 STEPS = ("hold", "quote", "book", "ticket")
 FLOWS_PER_GUEST = 10
@@ -169,6 +170,9 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--shows", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     args = parser.parse_args(argv)
+    # The load generator shares the cores with what it measures: spare it the same full
+    # garbage collections the server is spared (0.24 against 0.19 ms of CPU per request).
+    settle_heap()
 
     from server.db.migrate import upgrade
     from server.infra.embedded import start_embedded

@@ -37,6 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bench.lean_http import LeanConnection, bearer
+from server.infra.heap import settle_heap
 
 ROOT = Path(__file__).resolve().parent.parent
 STRATEGIES = ("optimistic", "pessimistic", "redlock", "serializable")
@@ -458,6 +459,9 @@ async def main(argv: list[str]) -> None:
         "(one lasts about a second, and this machine's speed varies from second to second)",
     )
     args = parser.parse_args(argv)
+    # The load generator shares the cores with what it measures: spare it the same full
+    # garbage collections the server is spared (0.24 against 0.19 ms of CPU per request).
+    settle_heap()
     chosen = STRATEGIES if args.strategies == "all" else tuple(args.strategies.split(","))
 
     from server.db.migrate import upgrade
