@@ -96,6 +96,7 @@ class BoxOfficeApp(App[None]):
         # The theaters whose shows this app sells (the staff member's or the kiosk's own);
         # empty means every theater.
         self.sells_at: frozenset[UUID] = frozenset()
+        self._navigating = asyncio.Lock()
 
     # -- start-up and sign-in -------------------------------------------------------------
 
@@ -116,20 +117,23 @@ class BoxOfficeApp(App[None]):
     def open_front_door(self) -> None:
         self.show_base(LoginScreen())
 
-    @work(exclusive=True, group="navigate")
+    @work(group="navigate")
     async def show_base(self, screen: Screen[None] | None = None) -> None:
         """Go back to the app's first screen (above Textual's default one); with ``screen``,
         make that the first screen instead.
 
-        An app worker, so the screens it removes can ask for it from their own workers."""
-        while len(self.screen_stack) > 2:
-            await self.pop_screen()
-        if screen is None:
-            return
-        if len(self.screen_stack) == 2:
-            await self.switch_screen(screen)
-        else:
-            await self.push_screen(screen)
+        An app worker, so the screens it removes can ask for it from their own workers. Two
+        calls run one after the other, never the second cancelling the first: a pop cancelled
+        halfway stays queued in Textual, which awaits it again at exit and fails there."""
+        async with self._navigating:
+            while len(self.screen_stack) > 2:
+                await self.pop_screen()
+            if screen is None:
+                return
+            if len(self.screen_stack) == 2:
+                await self.switch_screen(screen)
+            else:
+                await self.push_screen(screen)
 
     def signed_in(self, token: TokenOut) -> None:
         self.user = token

@@ -149,7 +149,13 @@ class KioskApp(BoxOfficeApp):
         idle = time.monotonic() - self._last_touch
         if idle >= self.idle_seconds and not isinstance(self.screen, WelcomeScreen):
             self._last_touch = time.monotonic()
-            self.start_over()
+            if not self._starting_over():
+                self.start_over()
+
+    def _starting_over(self) -> bool:
+        """A start-over still releasing the hold (a slow server) is left to finish rather
+        than cancelled by the next idle check and begun again."""
+        return any(w.group == "front-door" and not w.is_finished for w in self.workers)
 
     # -- leaving: staff only ----------------------------------------------------------------
 
