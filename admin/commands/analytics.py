@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TextIO, TypeVar
 
-import plotext
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -238,6 +237,8 @@ def _chart(report: AnalyticsOut) -> None:
     if len(groups) > MAX_CHART_BARS:
         info(f"chart left out: {len(groups)} bars are too many; narrow the dates or use --by")
         return
+    import plotext  # only here: importing it costs every `bms` command half a second
+
     figure = plotext.figure
     figure.clear()
     labels = [g.label[:MAX_BAR_LABEL] for g in reversed(groups)]

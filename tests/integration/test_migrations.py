@@ -36,7 +36,7 @@ from tests.integration.test_admin_api import sell
 
 pytestmark = pytest.mark.timeout(120)
 
-HEAD = "0003"
+HEAD = "0004"
 BMS_TABLES = set(Base.metadata.tables)
 BMS_SEQUENCES = {"seat_events_seq", "lock_fence_seq"}
 
@@ -196,7 +196,7 @@ async def test_bms_db_commands(backend: Backend, fresh_url: str, tmp_path: Path)
         return done.stderr
 
     assert f"database at revision {HEAD}" in await asyncio.to_thread(run, "upgrade")
-    assert "database at revision 0002" in await asyncio.to_thread(run, "downgrade")
+    assert "database at revision 0003" in await asyncio.to_thread(run, "downgrade")
     assert "database at revision None" in await asyncio.to_thread(run, "downgrade", "base")
     assert await schema_objects(fresh_url) == (set(), set())
 
@@ -346,7 +346,7 @@ async def test_0003_fills_in_manual_settlements_and_clears_duplicate_entries(
     await upgrade(fresh_url, "0002")
     seeded = await seed_0002(fresh_url)
     ids, admin = seeded["refunds"], seeded["admin"]
-    await upgrade(fresh_url)
+    await upgrade(fresh_url, "0003")
     assert await current_revision(fresh_url) == "0003"
 
     settled = {
@@ -415,3 +415,41 @@ async def test_0003_fills_in_manual_settlements_and_clears_duplicate_entries(
     )
     assert late.status == "CANCELLED"
     assert await differences_in(fresh_url) == []
+
+
+# -- 0004: the outbox's next attempt in a column, out of the payload ---------------------------
+
+EVENT = (
+    "INSERT INTO outbox (topic, payload, processed_at)"
+    " VALUES ('booking.confirmed', CAST(:payload AS jsonb), :processed)"
+)
+
+
+async def test_0004_moves_the_next_attempt_out_of_the_payload_and_back(fresh_url: str) -> None:
+    await upgrade(fresh_url, "0003")
+    retry_at = SETTLED_AT + timedelta(minutes=5)
+    async with connected(fresh_url) as conn:
+        for payload, processed in [
+            ({"booking_id": "b-1", "_next_attempt_at": retry_at.isoformat()}, None),
+            ({"booking_id": "b-2"}, None),
+            ({"booking_id": "b-3", "_next_attempt_at": retry_at.isoformat()}, SETTLED_AT),
+        ]:
+            await conn.execute(
+                text(EVENT), {"payload": json.dumps(payload), "processed": processed}
+            )
+        await conn.commit()
+
+    await upgrade(fresh_url, "0004")
+    moved = await rows(fresh_url, "SELECT payload, next_attempt_at FROM outbox ORDER BY id")
+    assert [(row.payload, row.next_attempt_at) for row in moved] == [
+        ({"booking_id": "b-1"}, retry_at),
+        ({"booking_id": "b-2"}, None),
+        ({"booking_id": "b-3"}, retry_at),
+    ]
+    assert await differences_in(fresh_url) == []
+
+    # Down: pending events get their time back in the payload; a processed one needs none.
+    await downgrade(fresh_url, "0003")
+    back = [row.payload for row in await rows(fresh_url, "SELECT payload FROM outbox ORDER BY id")]
+    assert datetime.fromisoformat(back[0].pop("_next_attempt_at")) == retry_at
+    assert back == [{"booking_id": "b-1"}, {"booking_id": "b-2"}, {"booking_id": "b-3"}]

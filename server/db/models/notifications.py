@@ -19,7 +19,12 @@ class OutboxEvent(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_pending", "id", postgresql_where=text("processed_at IS NULL")),
+        Index(
+            "ix_outbox_pending",
+            "id",
+            "next_attempt_at",
+            postgresql_where=text("processed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -29,6 +34,9 @@ class OutboxEvent(Base):
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     processed_at: Mapped[datetime | None]
     last_error: Mapped[str | None]
+    # When the worker may take the event (again): a claim's lease, or a failed attempt's
+    # retry. NULL: due at once.
+    next_attempt_at: Mapped[datetime | None]
 
 
 class Notification(Base):

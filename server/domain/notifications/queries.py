@@ -7,16 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.contracts.enums import NotificationStatus
 from server.db.models import Notification, OutboxEvent
-
-# The worker's own bookkeeping inside the payload: when a failed event may be tried again.
-RETRY_AT_KEY = "_next_attempt_at"
 
 
 async def insert_event(conn: AsyncConnection | AsyncSession, topic: str, payload_json: str) -> int:
@@ -30,10 +27,6 @@ async def insert_event(conn: AsyncConnection | AsyncSession, topic: str, payload
     return int(result.scalar_one())
 
 
-_NEXT_ATTEMPT = f"COALESCE(CAST(payload->>'{RETRY_AT_KEY}' AS timestamptz), '-infinity')"
-_PUSH_NEXT_ATTEMPT = f"payload || jsonb_build_object('{RETRY_AT_KEY}', CAST(:until AS timestamptz))"
-
-
 async def claim_due(
     conn: AsyncConnection, *, now: datetime, lease_until: datetime, limit: int
 ) -> list[Row[Any]]:
@@ -42,10 +35,11 @@ async def claim_due(
     or overlap). The claim commits at once: nothing stays locked while messages go out."""
     rows = await conn.execute(
         text(
-            f"""
-            UPDATE outbox SET payload = {_PUSH_NEXT_ATTEMPT}
+            """
+            UPDATE outbox SET next_attempt_at = :until
              WHERE id IN (SELECT id FROM outbox
-                           WHERE processed_at IS NULL AND {_NEXT_ATTEMPT} <= :now
+                           WHERE processed_at IS NULL
+                             AND (next_attempt_at IS NULL OR next_attempt_at <= :now)
                            ORDER BY id
                            LIMIT :limit
                              FOR UPDATE SKIP LOCKED)
@@ -61,7 +55,7 @@ async def extend_claims(conn: AsyncConnection, event_ids: list[int], until: date
     """Keep events that are still being delivered out of other workers' claims."""
     await conn.execute(
         text(
-            f"UPDATE outbox SET payload = {_PUSH_NEXT_ATTEMPT}"
+            "UPDATE outbox SET next_attempt_at = :until"
             " WHERE id = ANY(:ids) AND processed_at IS NULL"
         ),
         {"ids": event_ids, "until": until},
@@ -81,11 +75,8 @@ async def record_attempt(
         "attempts": OutboxEvent.attempts + 1,
         "last_error": error,
         "processed_at": now if retry_at is None else None,
+        "next_attempt_at": retry_at,
     }
-    if retry_at is not None:
-        values["payload"] = OutboxEvent.payload.op("||")(
-            func.jsonb_build_object(RETRY_AT_KEY, retry_at.isoformat())
-        )
     await conn.execute(update(OutboxEvent).where(OutboxEvent.id == event_id).values(**values))
 
 
