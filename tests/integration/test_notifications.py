@@ -331,6 +331,23 @@ async def test_two_workers_at_once_send_each_message_exactly_once(
     assert sent.n == len(addresses)
 
 
+async def test_the_job_works_off_a_backlog_at_once_not_a_batch_a_second(
+    services, providers, session, engine, world, mailbox
+) -> None:
+    addresses = [f"buyer{n}@example.test" for n in range(7)]
+    for n, address in enumerate(addresses):
+        user, _ = await make_user(session, email=address)
+        booking = await make_booking(session, world, user, f"E{n + 1}", code=f"CODE100{n}")
+        await confirm(session, booking, f"E{n + 1}")
+
+    # Batches of two: four passes in one run of the job, the last one short.
+    assert await worker.drain(services, providers, limit=2) == len(addresses)
+    assert sorted(m["To"] for m in mailbox.messages) == sorted(addresses)
+    pending = await one(engine, "SELECT count(*) AS n FROM outbox WHERE processed_at IS NULL")
+    assert pending.n == 0
+    assert await worker.drain(services, providers, limit=2) == 0
+
+
 async def test_a_crash_after_sending_does_not_send_again(
     services, providers, session, engine, world, clock, mailbox
 ) -> None:

@@ -1,6 +1,7 @@
 """The outbox worker: turns outbox events into e-mails and SMS and delivers them.
 
-Each pass (``deliver_due``, every second in every server process) claims a batch of due events
+Each pass (``deliver_due``; every second every server process runs passes back to back until
+one finds less than a full batch, ``drain``) claims a batch of due events
 (``FOR UPDATE SKIP LOCKED``, so concurrent workers never take the same event) by pushing their
 next attempt a ``LEASE`` ahead, and commits at once: no transaction stays open while messages go
 out, however slow the mail server. While it delivers, the pass renews the lease of the events it
@@ -87,7 +88,20 @@ def job(services: Services) -> Callable[[], Awaitable[int]]:
     """The background job. The delivery settings are read now, so a bad one stops start-up
     with its name instead of failing every second."""
     providers = build_providers(load_settings(), services.settings.data_dir / "notifications")
-    return lambda: deliver_due(services, providers)
+    return lambda: drain(services, providers)
+
+
+async def drain(services: Services, providers: Providers, *, limit: int = BATCH_SIZE) -> int:
+    """Passes back to back for as long as each finds a full batch; returns how many events
+    they handled. One pass a second would cap delivery at ``limit`` events a second per
+    process, and a release night confirms far more bookings than that: their e-mails would
+    fall minutes behind. Events that failed wait for their retry time, so this ends."""
+    handled = 0
+    while True:
+        passed = await deliver_due(services, providers, limit=limit)
+        handled += passed
+        if passed < limit:
+            return handled
 
 
 def retry_delay(attempts: int) -> timedelta:
