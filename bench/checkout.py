@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.lean_http import LeanConnection, bearer
@@ -163,6 +164,25 @@ def report(tally: Tally, elapsed: float, args: argparse.Namespace) -> dict[str, 
     }
 
 
+async def delivered_events(database_url: str) -> dict[str, int]:
+    """How far the outbox worker kept up: the confirmations' e-mails are part of the work a
+    flow causes, and a worker that falls behind would make the flows look cheaper."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT count(*) FILTER (WHERE processed_at IS NOT NULL) AS delivered,"
+                        " count(*) AS written FROM outbox"
+                    )
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    return {"delivered": int(row.delivered), "written": int(row.written)}
+
+
 async def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=3000)
@@ -208,6 +228,7 @@ async def main(argv: list[str]) -> None:
         summary = report(tally, elapsed, args)
         # Where the two cores went, per complete flow: the budget for 300 flows/s is 6.7 ms.
         summary["cpu_ms_per_flow"] = meter.per_request_ms(tally.flows)
+        summary["events_delivered_during_run"] = await delivered_events(env["BMS_DATABASE_URL"])
         print(json.dumps(summary), flush=True)
     finally:
         process.terminate()  # type: ignore[attr-defined]

@@ -433,6 +433,43 @@ async def test_a_slow_delivery_keeps_its_claim_and_holds_no_transaction(
     assert [m["To"] for m in mailbox.messages] == ["ann@example.test"]
 
 
+class OneSlowAddress:
+    """An e-mail provider that holds back the messages to one address until let through."""
+
+    def __init__(self, real: Any, address: str) -> None:
+        self.real = real
+        self.address = address
+        self.sending = asyncio.Event()
+        self.let_through = asyncio.Event()
+
+    async def send(self, message: Any) -> None:
+        if message.to == self.address:
+            self.sending.set()
+            await self.let_through.wait()
+        await self.real.send(message)
+
+
+async def test_one_slow_recipient_does_not_hold_up_the_rest_of_the_pass(
+    services, providers, session, world, mailbox
+) -> None:
+    addresses = ["slow@example.test", "bob@example.test", "cyd@example.test"]
+    for n, address in enumerate(addresses):
+        user, _ = await make_user(session, email=address)
+        booking = await make_booking(session, world, user, f"E{n + 1}", code=f"CODE200{n}")
+        await confirm(session, booking, f"E{n + 1}")
+    held = OneSlowAddress(providers.email, "slow@example.test")
+    run = asyncio.create_task(worker.deliver_due(services, replace(providers, email=held)))
+    await asyncio.wait_for(held.sending.wait(), 10)
+
+    async def others_sent() -> bool:
+        return sorted(m["To"] for m in mailbox.messages) == sorted(addresses[1:])
+
+    await eventually(others_sent, "the other two e-mails while the first is held")
+    held.let_through.set()
+    assert await asyncio.wait_for(run, 10) == 3
+    assert sorted(m["To"] for m in mailbox.messages) == sorted(addresses)
+
+
 # -- events that cannot be delivered ---------------------------------------------------------
 
 
