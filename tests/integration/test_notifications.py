@@ -303,6 +303,16 @@ async def test_a_refused_address_fails_at_once_without_retries(
     assert not mailbox.messages
 
 
+async def confirmed_buyers(
+    session: AsyncSession, world: World, addresses: list[str], code_prefix: str
+) -> None:
+    """One confirmed booking (seat E1, E2, ...) with its outbox event per e-mail address."""
+    for n, address in enumerate(addresses):
+        user, _ = await make_user(session, email=address)
+        booking = await make_booking(session, world, user, f"E{n + 1}", code=f"{code_prefix}{n}")
+        await confirm(session, booking, f"E{n + 1}")
+
+
 # -- exactly once ----------------------------------------------------------------------------
 
 
@@ -310,10 +320,7 @@ async def test_two_workers_at_once_send_each_message_exactly_once(
     services, providers, session, engine, world, mailbox
 ) -> None:
     addresses = [f"buyer{n}@example.test" for n in range(6)]
-    for n, address in enumerate(addresses):
-        user, _ = await make_user(session, email=address)
-        booking = await make_booking(session, world, user, f"E{n + 1}", code=f"CODE000{n}")
-        await confirm(session, booking, f"E{n + 1}")
+    await confirmed_buyers(session, world, addresses, "CODE000")
 
     handled = 0
     while True:
@@ -335,10 +342,7 @@ async def test_the_job_works_off_a_backlog_at_once_not_a_batch_a_second(
     services, providers, session, engine, world, mailbox
 ) -> None:
     addresses = [f"buyer{n}@example.test" for n in range(7)]
-    for n, address in enumerate(addresses):
-        user, _ = await make_user(session, email=address)
-        booking = await make_booking(session, world, user, f"E{n + 1}", code=f"CODE100{n}")
-        await confirm(session, booking, f"E{n + 1}")
+    await confirmed_buyers(session, world, addresses, "CODE100")
 
     # Batches of two: four passes in one run of the job, the last one short.
     assert await worker.drain(services, providers, limit=2) == len(addresses)
@@ -388,17 +392,19 @@ async def test_a_claim_left_by_a_worker_that_died_waits_out_its_lease_only(
 
 
 class HeldMailer:
-    """An e-mail provider whose first send waits until the test lets it through, like a mail
-    server that takes minutes to answer."""
+    """An e-mail provider that holds messages (every one, or only those to ``address``) until
+    the test lets them through, like a mail server that takes minutes to answer."""
 
-    def __init__(self, real: Any) -> None:
+    def __init__(self, real: Any, address: str | None = None) -> None:
         self.real = real
+        self.address = address
         self.sending = asyncio.Event()
         self.let_through = asyncio.Event()
 
     async def send(self, message: Any) -> None:
-        self.sending.set()
-        await self.let_through.wait()
+        if self.address in (None, message.to):
+            self.sending.set()
+            await self.let_through.wait()
         await self.real.send(message)
 
 
@@ -433,31 +439,12 @@ async def test_a_slow_delivery_keeps_its_claim_and_holds_no_transaction(
     assert [m["To"] for m in mailbox.messages] == ["ann@example.test"]
 
 
-class OneSlowAddress:
-    """An e-mail provider that holds back the messages to one address until let through."""
-
-    def __init__(self, real: Any, address: str) -> None:
-        self.real = real
-        self.address = address
-        self.sending = asyncio.Event()
-        self.let_through = asyncio.Event()
-
-    async def send(self, message: Any) -> None:
-        if message.to == self.address:
-            self.sending.set()
-            await self.let_through.wait()
-        await self.real.send(message)
-
-
 async def test_one_slow_recipient_does_not_hold_up_the_rest_of_the_pass(
     services, providers, session, world, mailbox
 ) -> None:
     addresses = ["slow@example.test", "bob@example.test", "cyd@example.test"]
-    for n, address in enumerate(addresses):
-        user, _ = await make_user(session, email=address)
-        booking = await make_booking(session, world, user, f"E{n + 1}", code=f"CODE200{n}")
-        await confirm(session, booking, f"E{n + 1}")
-    held = OneSlowAddress(providers.email, "slow@example.test")
+    await confirmed_buyers(session, world, addresses, "CODE200")
+    held = HeldMailer(providers.email, "slow@example.test")
     run = asyncio.create_task(worker.deliver_due(services, replace(providers, email=held)))
     await asyncio.wait_for(held.sending.wait(), 10)
 

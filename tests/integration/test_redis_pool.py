@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 
 import pytest
 from redis.asyncio import Redis
 
 from server.infra.redis_client import SharedPool
 from tests.conftest import Backend
+from tests.polling import eventually
 
 
 @pytest.fixture
@@ -43,7 +45,7 @@ async def test_a_connection_returned_with_an_unread_answer_is_not_reused_as_is(
     await redis.set("test:pool:key", "value", ex=60)
     connection = await small_pool.get_connection("PING")
     await connection.send_command("PING")  # its answer is never read
-    await _until_received(connection)
+    await eventually(partial(_received, connection), "the PONG in the connection's buffer")
     await small_pool.release(connection)
 
     # The same connection is handed out next (the pool is a stack): had the PONG stayed in
@@ -51,9 +53,5 @@ async def test_a_connection_returned_with_an_unread_answer_is_not_reused_as_is(
     assert await redis.get("test:pool:key") == b"value"
 
 
-async def _until_received(connection: object) -> None:
-    for _ in range(500):
-        if connection._reader._buffer:  # type: ignore[attr-defined]
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the PONG never arrived")
+async def _received(connection: object) -> bool:
+    return bool(connection._reader._buffer)  # type: ignore[attr-defined]

@@ -33,7 +33,7 @@ DARK, LIGHT = 0, 255
 # light on a dark background), so the code reads correctly on dark terminals.
 _TOP_DARK = bytes.maketrans(bytes([DARK, LIGHT]), bytes([2, 0]))
 _BOTTOM_DARK = bytes.maketrans(bytes([DARK, LIGHT]), bytes([1, 0]))
-_HALF_BLOCKS = [(b"\x00", "█"), (b"\x01", "▀"), (b"\x02", "▄"), (b"\x03", " ")]
+_HALF_BLOCKS = [(bytes([code]), block.encode()) for code, block in enumerate("█▀▄ ")]
 
 
 def _rows(payload: str, margin: int) -> list[bytes]:
@@ -93,5 +93,5 @@ def terminal_art(payload: str) -> str:
     codes = (int.from_bytes(tops) | int.from_bytes(bottoms)).to_bytes(len(tops))
     art = b"\n".join(codes[start : start + width] for start in range(0, len(codes), width))
     for code, block in _HALF_BLOCKS:
-        art = art.replace(code, block.encode())
+        art = art.replace(code, block)
     return art.decode() + "\n"
