@@ -266,6 +266,10 @@ async def test_loyalty_points_already_spent_are_taken_from_the_refund(
     assert (quote["loyalty_points_reversed"], quote["shortfall_deducted_minor"]) == (295, 265)
     assert quote["refund_minor"] == SEAT_BACK - 265
     assert await count(engine, "SELECT loyalty_points FROM users WHERE id = :u", u=user.id) == 0
+    # The shortfall is one more positive ledger row of the booking: it still reads as it was.
+    again = await client.get(f"/api/v1/bookings/{booked['code']}", headers=headers)
+    assert again.status_code == 200, again.text
+    assert again.json()["loyalty_points_earned"] == 330
 
 
 # -- where the money goes --------------------------------------------------------------------

@@ -214,6 +214,11 @@ async def insert_redemption(
     )
 
 
+# Loyalty ledger reasons, each followed by the booking code ("earned on K7Q2M9XD").
+EARNED = "earned on"
+REDEEMED = "redeemed on"
+
+
 async def move_points(
     conn: AsyncConnection,
     user_id: uuid.UUID,
@@ -236,7 +241,7 @@ async def move_points(
         return False
     entries = [
         {"user_id": user_id, "points": points, "reason": f"{why} {code}", "booking_id": booking_id}
-        for points, why in ((-redeemed, "redeemed on"), (earned, "earned on"))
+        for points, why in ((-redeemed, REDEEMED), (earned, EARNED))
         if points
     ]
     await conn.execute(insert(LoyaltyEntry), entries)
@@ -385,10 +390,12 @@ async def payments_of(conn: AsyncConnection, booking_id: uuid.UUID) -> list[Any]
     return list(await conn.execute(query))
 
 
-_EXTRAS = """
+# A cancellation adds more positive rows to a booking's ledger (points returned, a reversal
+# shortfall): what the booking earned is its one "earned on" row.
+_EXTRAS = f"""
 SELECT tk.payload, tk.checked_in_at, tk.checkin_location, so.pickup_code, so.lines,
        (SELECT le.points FROM loyalty_ledger le
-         WHERE le.booking_id = b.id AND le.points > 0) AS points_earned
+         WHERE le.booking_id = b.id AND le.reason LIKE '{EARNED} %') AS points_earned
   FROM bookings b
   LEFT JOIN tickets tk ON tk.booking_id = b.id
   LEFT JOIN snack_orders so ON so.booking_id = b.id

@@ -24,6 +24,7 @@ from server.db.models import (
     User,
     WalletEntry,
 )
+from server.domain.booking.queries import EARNED
 
 # The audit entries of an admin's hand on a refund. A refund paid out by other means (cash,
 # a bank transfer) is SUCCEEDED without a gateway reference and carries who settled it, when
@@ -32,8 +33,7 @@ from server.db.models import (
 REFUND_RETRIED = "refund.retried"
 REFUND_SETTLED_MANUALLY = "refund.settled_manually"
 
-# Loyalty ledger reasons ("<reason> <booking code>"); checkout writes "earned on".
-EARNED = "earned on"
+# Loyalty ledger reasons ("<reason> <booking code>"), beside checkout's EARNED and REDEEMED.
 RETURNED = "returned on"
 REVERSED = "reversed on"
 SHORTFALL = "reversal shortfall on"
