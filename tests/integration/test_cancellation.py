@@ -177,6 +177,11 @@ async def test_who_may_cancel_and_when(client, session, clock, world, buyer) -> 
     assert (await cancel(client, auth(clerk), booked["code"], confirm=False)).status_code == 200
     _, foreign = await make_user(session, role=Role.THEATER_ADMIN)  # of no theater here
     assert (await cancel(client, auth(foreign), booked["code"], confirm=False)).status_code == 404
+    # Anyone at a lobby kiosk could type a stranger's code from a ticket.
+    _, kiosk = await make_user(session, role=Role.KIOSK, theater_ids=[world.theater_id])
+    assert (await cancel(client, auth(kiosk), booked["code"], confirm=True)).status_code == 404
+    seen = await client.get(f"/api/v1/bookings/{booked['code']}", headers=auth(kiosk))
+    assert seen.status_code == 404
     bad = await cancel(client, headers, booked["code"], confirm=False, refund_to="cash")
     assert bad.status_code == 422 and "refund_to" in bad.json()["detail"]
     stray = await cancel(client, headers, booked["code"], confirm=False, seats=[uuid.uuid4()])
@@ -185,6 +190,40 @@ async def test_who_may_cancel_and_when(client, session, clock, world, buyer) -> 
     before_show(clock, booked["starts_at"], minutes=-1)
     started = await cancel(client, headers, booked["code"], confirm=True)
     assert started.status_code == 409 and "started" in started.json()["detail"]
+
+
+async def test_a_walk_up_sale_is_refunded_the_way_it_was_paid_never_to_the_clerks_wallet(
+    client, session, engine, clock, world
+) -> None:
+    clerk_user, clerk = await make_user(session, role=Role.CLERK, theater_ids=[world.theater_id])
+    sold = await buy(client, auth(clerk), world, "E7", payments=[pay_by_card()])
+    before_show(clock, sold["starts_at"], hours=30)
+    to_wallet = await cancel(client, auth(clerk), sold["code"], confirm=True, refund_to="wallet")
+    assert to_wallet.status_code == 422, to_wallet.text
+    assert "no bms wallet" in to_wallet.json()["detail"]
+    done = ok(await cancel(client, auth(clerk), sold["code"], confirm=True))
+    assert [r["destination"] for r in done["refunds"]] == ["original"]
+    wallet = "SELECT wallet_balance_minor FROM users WHERE id = :u"
+    assert await count(engine, wallet, u=clerk_user.id) == 0
+    async with engine.connect() as conn:
+        reasons = (await conn.scalars(text("SELECT reason FROM refunds"))).all()
+    assert reasons and all(r.startswith("cancelled by clerk") for r in reasons), reasons
+
+
+async def test_a_ticket_used_at_the_door_cannot_be_cancelled(
+    client, session, clock, world, buyer
+) -> None:
+    _, headers = buyer
+    booked = await buy(client, headers, world, "E7")
+    before_show(clock, booked["starts_at"], hours=2)
+    _, clerk = await make_user(session, role=Role.CLERK, theater_ids=[world.theater_id])
+    scan = {"payload": booked["ticket"]["qr_payload"], "location": "Door 1"}
+    admitted = await client.post("/api/v1/checkin", json=scan, headers=auth(clerk))
+    assert admitted.status_code == 200, admitted.text
+    for who in (headers, auth(clerk)):
+        refused = await cancel(client, who, booked["code"], confirm=False)
+        assert refused.status_code == 409 and refused.json()["reason"] == "already_used"
+        assert "Door 1" in refused.json()["detail"]
 
 
 # -- partial cancellations -------------------------------------------------------------------

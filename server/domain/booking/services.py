@@ -888,9 +888,7 @@ async def _visible_head(conn: AsyncConnection, principal: Principal, code: str) 
     missing = NotFound(f"There is no booking {code.strip().upper()}; check the code.")
     if head is None:
         raise missing
-    if head.user_id != principal.user_id and not (
-        principal.is_staff and principal.can_act_for(head.theater_id)
-    ):
+    if head.user_id != principal.user_id and not principal.serves_customers_of(head.theater_id):
         raise missing  # not "forbidden": that would confirm the code exists
     return head
 

@@ -63,17 +63,25 @@ class BookingRow:
     coupon_id: uuid.UUID | None
     cancellation_policy: dict[str, Any]
     coupon_seat_types: list[str] | None
+    owner_role: str  # a staff owner: a walk-up sale, with no customer account behind it
+    checked_in_at: datetime | None
+    checkin_location: str | None
+    timezone: str
 
 
 _BOOKING = """
 SELECT b.id, b.code, b.status, b.user_id, b.show_id, sh.theater_id, sh.starts_at,
        sh.status AS show_status, b.currency, b.seats_minor, b.convenience_fee_minor,
        b.tax_minor, b.discount_minor, b.loyalty_minor, b.snacks_minor, b.total_minor,
-       b.refunded_minor, b.coupon_id, t.cancellation_policy, c.seat_types
+       b.refunded_minor, b.coupon_id, t.cancellation_policy, c.seat_types,
+       u.role, tk.checked_in_at, tk.checkin_location, ci.timezone
   FROM bookings b
+  JOIN users u ON u.id = b.user_id
   JOIN shows sh ON sh.id = b.show_id
   JOIN theaters t ON t.id = sh.theater_id
+  JOIN cities ci ON ci.id = t.city_id
   LEFT JOIN coupons c ON c.id = b.coupon_id
+  LEFT JOIN tickets tk ON tk.booking_id = b.id
  WHERE b.code = :code
 """
 

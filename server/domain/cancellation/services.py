@@ -48,7 +48,7 @@ from server.contracts.enums import (
 )
 from server.contracts.notifications import BookingCancelled, RefundIssued, ShowCancelled
 from server.domain.accounts.guards import require_role, require_theater
-from server.domain.accounts.principal import Principal
+from server.domain.accounts.principal import STAFF_ROLES, Principal
 from server.domain.booking import queries as booking_queries
 from server.domain.cancellation import queries, refund_desk, refunds
 from server.domain.cancellation.policy import (
@@ -137,9 +137,8 @@ async def _load(conn: AsyncConnection, code: str, *, lock: bool) -> Loaded | Non
 
 
 def _may_see(principal: Principal, row: queries.BookingRow) -> bool:
-    """The holder, staff of the show's theater, or a platform admin."""
-    staff = principal.is_staff and principal.can_act_for(row.theater_id)
-    return row.user_id == principal.user_id or staff
+    """The holder, counter staff of the show's theater, or a platform admin."""
+    return row.user_id == principal.user_id or principal.serves_customers_of(row.theater_id)
 
 
 async def _visible(conn: AsyncConnection, principal: Principal, code: str, *, lock: bool) -> Loaded:
@@ -191,10 +190,12 @@ async def cancel_booking(
     if not body.confirm:
         async with autocommit(services.engine).connect() as conn:
             loaded = await _visible(conn, principal, code, lock=False)
+        _check_destination(loaded.booking, destination)
         quoted = _quote(loaded, body.seat_ids, now)
         return _cancellation_out(loaded, quoted, destination, confirmed=False, refunds=[])
     async with services.engine.begin() as conn:
         loaded = await _visible(conn, principal, code, lock=True)
+        _check_destination(loaded.booking, destination)
         quoted = _quote(loaded, body.seat_ids, now)
         ticket_seats: list[str] = []
         if not quoted.plan.whole_booking:
@@ -234,8 +235,21 @@ def _destination(refund_to: str) -> RefundDestination:
         ) from None
 
 
+def _check_destination(row: queries.BookingRow, destination: RefundDestination) -> None:
+    """A walk-up sale belongs to the staff account that sold it: its refund goes back the way
+    the customer paid, never into that account's wallet."""
+    if destination is RefundDestination.WALLET and Role(row.owner_role) in STAFF_ROLES:
+        raise Invalid(
+            f"Booking {row.code} was sold at the counter without a customer account, so there "
+            "is no bms wallet to credit; refund it with refund_to 'original' (back to how the "
+            "customer paid).",
+            field="refund_to",
+        )
+
+
 def _customer_reason(principal: Principal, row: queries.BookingRow) -> str | None:
-    if principal.user_id == row.user_id:
+    """None when customers cancel their own booking; otherwise who did it, for the records."""
+    if principal.user_id == row.user_id and not principal.is_staff:
         return None
     return f"cancelled by {principal.role.value} {principal.name}"[:MAX_REASON_LENGTH]
 
@@ -253,6 +267,14 @@ def _quote(loaded: Loaded, seat_ids: list[uuid.UUID] | None, now: datetime) -> Q
             f"Booking {row.code} is {row.status.lower().replace('_', ' ')}; only confirmed "
             "bookings can be cancelled.",
             reason="not_cancellable",
+        )
+    if row.checked_in_at is not None:
+        # Its people are inside: refunding them would also put their seats back on sale.
+        when = tickets.local_time(row.checked_in_at, row.timezone)
+        where = f" at {row.checkin_location}" if row.checkin_location else ""
+        raise Conflict(
+            f"Booking {row.code} was admitted on {when}{where}; a used ticket cannot be cancelled.",
+            reason="already_used",
         )
     time_left = row.starts_at - now
     if time_left <= timedelta(0):
