@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clock import FrozenClock
+from server.contracts.enums import Role
 from server.settings import Settings
 from tests.factories import World, auth, make_user, make_world
 from tests.integration.test_cancellation import buy, cancel
@@ -52,7 +53,8 @@ async def booked(
 async def town(client: AsyncTestClient, session: AsyncSession, clock: FrozenClock) -> Town:
     """alice booked Interstellar; bob and carol booked it too, and both booked Arrival; bob
     booked two seats of The Notebook, carol one of Cars. carol's The Notebook was cancelled.
-    Test Movie Mumbai (Drama, English) nobody booked."""
+    A clerk sold Interstellar and Cars at the counter. Test Movie Mumbai (Drama, English)
+    nobody booked."""
     world = await make_world(
         session, starts_at=clock.now() + timedelta(days=1), name_suffix=" Mumbai"
     )
@@ -72,6 +74,8 @@ async def town(client: AsyncTestClient, session: AsyncSession, clock: FrozenCloc
         show_id = await add_show(session, world, starts, movie_id=movie.id)
         shows[title] = replace(world, movie_id=movie.id, show_ids=[show_id])
     people = {name: await customer(session) for name in ("alice", "bob", "carol")}
+    _, clerk = await make_user(session, role=Role.CLERK, theater_ids=[world.theater_id])
+    people["clerk"] = auth(clerk)
     town = Town(world, shows, people)
     await booked(client, town, "alice", "Interstellar", "A1")
     for who, seat in (("bob", "B1"), ("carol", "C1")):
@@ -79,6 +83,8 @@ async def town(client: AsyncTestClient, session: AsyncSession, clock: FrozenCloc
         await booked(client, town, who, "Arrival", seat)
     await booked(client, town, "bob", "The Notebook", "B1", "B2")
     await booked(client, town, "carol", "Cars", "C1")
+    for title in ("Interstellar", "Cars"):
+        await booked(client, town, "clerk", title, "D1")
     gone = await booked(client, town, "carol", "The Notebook", "C1")
     answer = await cancel(client, town.people["carol"], gone["code"], confirm=True)
     assert answer.status_code == 200, answer.text
@@ -99,6 +105,7 @@ async def test_people_who_booked_what_you_booked_come_first(
         ("Arrival", 2.5, "Booked by people who also booked Interstellar"),
         # One co-booking each; carol's cancelled The Notebook does not count.
         ("The Notebook", 1.25, "Booked by people who also booked Interstellar"),
+        # The clerk's counter sales are walk-ins' choices, not a co-booking.
         ("Cars", 1.0, "Booked by people who also booked Interstellar"),
         ("Test Movie Mumbai", 0.25, "Because you booked English movies before"),
     ]
@@ -123,10 +130,11 @@ async def test_without_history_popularity_decides_and_stated_likes_count(
     assert answer.status_code == 200, answer.text
     found = [(r["movie"]["title"], r["tickets_sold"], r["reason"]) for r in answer.json()]
     assert found == [
-        ("Interstellar", 3, "Popular in Testville Mumbai"),
-        ("Arrival", 2, "Popular in Testville Mumbai"),  # ties with The Notebook: by title
+        # Every ticket counts for popularity, counter sales included; ties go by title.
+        ("Interstellar", 4, "Popular in Testville Mumbai"),
+        ("Arrival", 2, "Popular in Testville Mumbai"),
+        ("Cars", 2, "Popular in Testville Mumbai"),
         ("The Notebook", 2, "Popular in Testville Mumbai"),
-        ("Cars", 1, "Popular in Testville Mumbai"),
         ("Test Movie Mumbai", 0, "Now showing in Testville Mumbai"),
     ]
     assert {r["score"] for r in answer.json()} == {0}
@@ -151,8 +159,8 @@ async def test_without_history_popularity_decides_and_stated_likes_count(
     user.preferences = {"genres": ["romance", "Drama"], "languages": ["hindi"], "x": 1}
     await session.commit()
     assert await recommended(client, auth(token), city=MUMBAI, limit=3) == [
-        ("The Notebook", 0.5, "Because you like Romance"),  # more tickets than Cars
-        ("Cars", 0.5, "Because you like Hindi"),
+        ("Cars", 0.5, "Because you like Hindi"),  # as many tickets as The Notebook: by title
+        ("The Notebook", 0.5, "Because you like Romance"),
         ("Test Movie Mumbai", 0.5, "Because you like Drama"),
     ]
 
