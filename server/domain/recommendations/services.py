@@ -32,8 +32,8 @@ BOOKED_WEIGHT = 0.25
 class Likes:
     """Genres and languages (lower-cased): ``stated`` in the profile, ``booked`` from history."""
 
-    stated: frozenset[str] = frozenset()
-    booked: frozenset[str] = frozenset()
+    stated: frozenset[str]
+    booked: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
