@@ -1,5 +1,5 @@
 """Catalog shapes beyond the core ones in ``api.py``: theater details, search suggestions,
-reviews and the server's self-description (``/api/v1/meta``)."""
+reviews, recommendations and the server's self-description (``/api/v1/meta``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 
-from server.contracts.api import ScreenOut, TheaterOut
+from server.contracts.api import MovieOut, ScreenOut, TheaterOut
 
 
 class MovieStatus(StrEnum):
@@ -76,3 +76,17 @@ class MetaOut(msgspec.Struct, kw_only=True):
     version: str
     demo: bool
     demo_accounts: list[DemoAccount] = []
+
+
+class RecommendationOut(msgspec.Struct, kw_only=True):
+    """A movie now showing that the caller has not booked, picked for them.
+
+    ``score`` ranks it: one point per other customer who booked it and a movie you booked,
+    plus a little for each of your genres and languages it has; ``tickets_sold`` (in the
+    popularity window) breaks ties; ``reason`` says why in a sentence, e.g. "Booked by people
+    who also booked Interstellar"."""
+
+    movie: MovieOut
+    score: float
+    reason: str
+    tickets_sold: int

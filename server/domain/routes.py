@@ -29,6 +29,7 @@ from server.domain.live.admission import AdmissionController
 from server.domain.live.controllers import seat_feed
 from server.domain.live.feed import LiveFeed
 from server.domain.notifications import worker as notifications
+from server.domain.recommendations.controllers import RecommendationController
 from server.domain.reconciliation.controllers import ReconciliationController
 from server.domain.reports.controllers import reports_router
 from server.domain.tickets.controllers import TicketController
@@ -50,6 +51,7 @@ def handlers() -> list[Any]:
         admin_router,
         reports_router,
         catalog_router,
+        RecommendationController,
         SeatMapController,
         HoldController,
         GroupHoldController,

@@ -1,0 +1,1 @@
+"""Recommendations: co-bookings (item-to-item collaborative filtering), taste and popularity."""
