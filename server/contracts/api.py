@@ -7,6 +7,7 @@ it; timestamps are timezone-aware ISO 8601.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -64,6 +65,18 @@ class UserOut(msgspec.Struct, kw_only=True):
     theater_ids: list[UUID] = []
     wallet_balance_minor: int = 0
     loyalty_points: int = 0
+
+
+# A genre or language name, as the catalog spells it (matched without regard to case).
+TasteName = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+
+
+class Preferences(msgspec.Struct, kw_only=True):
+    """What customers like: their recommendations rank movies of these genres and languages
+    higher (``GET /api/v1/me/recommendations``)."""
+
+    genres: Annotated[list[TasteName], msgspec.Meta(max_length=20)] = []
+    languages: Annotated[list[TasteName], msgspec.Meta(max_length=20)] = []
 
 
 class UserCreate(msgspec.Struct, kw_only=True):

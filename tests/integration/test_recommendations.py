@@ -161,8 +161,18 @@ async def test_without_history_popularity_decides_and_stated_likes_count(
 
     # Genres and languages in the profile, in any case, count half a co-booking each.
     user, token = await make_user(session)
-    user.preferences = {"genres": ["romance", "Drama"], "languages": ["hindi"], "x": 1}
+    user.preferences = {"contact_email": "kept@example.com"}
     await session.commit()
+    said = {"genres": [" romance", "Drama", "ROMANCE"], "languages": ["hindi"]}
+    saved = await client.put("/api/v1/me/preferences", json=said, headers=auth(token))
+    assert saved.json() == {"genres": ["romance", "Drama"], "languages": ["hindi"]}, saved.text
+    assert (await client.get("/api/v1/me/preferences", headers=auth(token))).json() == saved.json()
+    await session.refresh(user)
+    assert user.preferences["contact_email"] == "kept@example.com"
+    too_long = {"genres": ["x" * 41]}
+    assert_problem(
+        await client.put("/api/v1/me/preferences", json=too_long, headers=auth(token)), 400
+    )
     assert await recommended(client, auth(token), city=MUMBAI, limit=3) == [
         ("Cars", 0.5, "Because you like Hindi"),  # more tickets than The Notebook
         ("The Notebook", 0.5, "Because you like Romance"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, Parameter
 
 from server.contracts import api
@@ -56,6 +56,18 @@ class AccountController(Controller):
     @get("/me", summary="The calling user")
     async def me(self, db: Db, principal: Caller) -> api.UserOut:
         return await accounts.me(db, principal)
+
+    @get("/me/preferences", summary="The genres and languages the caller likes")
+    async def preferences(self, db: Db, principal: Caller) -> api.Preferences:
+        return await accounts.preferences(db, principal)
+
+    @put("/me/preferences", summary="Say which genres and languages you like (replaces them)")
+    async def set_preferences(
+        self, data: api.Preferences, db: Db, principal: Caller
+    ) -> api.Preferences:
+        out = await accounts.set_preferences(db, principal, data)
+        await db.commit()
+        return out
 
     @post("/admin/users", summary="Create a clerk, kiosk device, theater admin or customer")
     async def create_user(self, data: api.UserCreate, db: Db, principal: Caller) -> api.UserOut:

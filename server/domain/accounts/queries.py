@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
@@ -242,4 +243,20 @@ async def fill_in_guest(
             """
         ),
         {"id": user_id, "name": name, "email": email, "phone": phone},
+    )
+
+
+async def preferences_of(session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
+    found = await session.scalar(select(User.preferences).where(User.id == user_id))
+    return dict(found or {})
+
+
+async def set_tastes(
+    session: AsyncSession, user_id: uuid.UUID, tastes: dict[str, list[str]]
+) -> None:
+    """Replace the user's genres and languages; the rest of ``preferences`` (a guest's contact
+    e-mail, a kiosk session's channel) stays as it is."""
+    await session.execute(
+        text("UPDATE users SET preferences = preferences || CAST(:tastes AS jsonb) WHERE id = :id"),
+        {"id": user_id, "tastes": json.dumps(tastes)},
     )

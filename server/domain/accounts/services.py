@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -408,3 +409,27 @@ async def reset_password(
     await session.commit()
     generated = password if body.password is None else None
     return api.PasswordResetOut(user_id=user.id, sessions_revoked=revoked, password=generated)
+
+
+def _distinct(names: list[str]) -> list[str]:
+    """Trimmed, each once whatever its case, in the order given."""
+    seen: dict[str, str] = {}
+    for name in (n.strip() for n in names):
+        if name:
+            seen.setdefault(name.lower(), name)
+    return list(seen.values())
+
+
+async def preferences(session: AsyncSession, principal: Principal) -> api.Preferences:
+    stored = await queries.preferences_of(session, principal.user_id)
+    return msgspec.convert(
+        {key: stored.get(key, []) for key in ("genres", "languages")}, api.Preferences
+    )
+
+
+async def set_preferences(
+    session: AsyncSession, principal: Principal, body: api.Preferences
+) -> api.Preferences:
+    tastes = {"genres": _distinct(body.genres), "languages": _distinct(body.languages)}
+    await queries.set_tastes(session, principal.user_id, tastes)
+    return api.Preferences(**tastes)
