@@ -45,6 +45,13 @@ class BookingCancelled(msgspec.Struct, kw_only=True):
     ticket_seats: list[str] = []
 
 
+class BookingReminder(msgspec.Struct, kw_only=True):
+    """``booking.reminder``: the booking's show starts soon (the reminder job, once per
+    booking)."""
+
+    booking_id: UUID
+
+
 class RefundIssued(msgspec.Struct, kw_only=True):
     """``refund.issued``: money for a booking is on its way back."""
 

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from server.domain.accounts.controllers import AccountController, AuthController
 from server.domain.admin.controllers import admin_router
+from server.domain.booking import reminders
 from server.domain.booking.controllers import booking_router
 from server.domain.cancellation import refunds
 from server.domain.cancellation.controllers import CancellationController
@@ -97,6 +98,11 @@ async def background(app: Litestar, services: Services) -> AsyncIterator[None]:
         await stack.enter_async_context(
             periodic(
                 "refund-retries", REFUND_RETRY_INTERVAL_SECONDS, lambda: refunds.send_due(services)
+            )
+        )
+        await stack.enter_async_context(
+            periodic(
+                "show-reminders", reminders.INTERVAL_SECONDS, lambda: reminders.send_due(services)
             )
         )
         yield
