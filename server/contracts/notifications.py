@@ -105,6 +105,17 @@ class Announcement(msgspec.Struct, kw_only=True):
     user_ids: list[UUID] = []
 
 
+class MovieOnSale(msgspec.Struct, kw_only=True):
+    """``release.on_sale``: a movie a customer asked about has a show on sale in their city
+    (the release-alerts job, once per alert)."""
+
+    alert_id: UUID
+    user_id: UUID
+    # The first show on sale there: the letter names the movie, the theater and the time.
+    show_id: UUID
+    city: str
+
+
 class MessageChannel(StrEnum):
     EMAIL = "email"
     SMS = "sms"

@@ -13,6 +13,8 @@ from redis.asyncio import Redis
 
 from server.domain.accounts.controllers import AccountController, AuthController
 from server.domain.admin.controllers import admin_router
+from server.domain.alerts import services as alerts
+from server.domain.alerts.controllers import AlertController
 from server.domain.booking import reminders
 from server.domain.booking.controllers import booking_router
 from server.domain.cancellation import refunds
@@ -51,6 +53,7 @@ def handlers() -> list[Any]:
         admin_router,
         reports_router,
         catalog_router,
+        AlertController,
         SeatMapController,
         HoldController,
         GroupHoldController,
@@ -104,5 +107,8 @@ async def background(app: Litestar, services: Services) -> AsyncIterator[None]:
             periodic(
                 "show-reminders", reminders.INTERVAL_SECONDS, lambda: reminders.send_due(services)
             )
+        )
+        await stack.enter_async_context(
+            periodic("release-alerts", alerts.INTERVAL_SECONDS, lambda: alerts.send_due(services))
         )
         yield

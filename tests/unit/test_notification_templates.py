@@ -15,6 +15,7 @@ from server.contracts.notifications import (
     BookingCancelled,
     BookingConfirmed,
     BookingReminder,
+    MovieOnSale,
     RefundIssued,
     SeatsMoved,
     ShowCancelled,
@@ -231,6 +232,20 @@ def test_reminder_says_show_local_time_seats_code_and_pickup() -> None:
         templates.booking_reminder(BookingReminder(booking_id=uuid.uuid4()), cancelled)
 
 
+def test_on_sale_alert_names_the_movie_city_and_first_show() -> None:
+    event = MovieOnSale(
+        alert_id=uuid.uuid4(), user_id=ANN.user_id, show_id=uuid.uuid4(), city="Mumbai"
+    )
+    letter = templates.movie_on_sale(event, Occasion(ANN, show=SHOW))
+    assert letter.subject == "The Long Night is on sale in Mumbai"
+    assert "You asked us to tell you when The Long Night is on sale in Mumbai" in letter.body
+    assert f"When      {WHEN}" in letter.body and "Regal Colaba, Screen 2" in letter.body
+    assert letter.sms == (
+        "The Long Night is on sale in Mumbai: first show Sun 22 Nov 14:30 at Regal Colaba. "
+        "Book in the app."
+    )
+
+
 def test_every_topic_has_a_template_and_booking_templates_need_a_booking() -> None:
     assert set(TOPICS) == {
         "booking.confirmed",
@@ -241,6 +256,7 @@ def test_every_topic_has_a_template_and_booking_templates_need_a_booking() -> No
         "booking.seats_moved",
         "announcement",
         "booking.reminder",
+        "release.on_sale",
     }
     with pytest.raises(MissingFacts):
         templates.booking_confirmed(confirmed(), Occasion(ANN))

@@ -20,6 +20,7 @@ from server.contracts.notifications import (
     BookingCancelled,
     BookingConfirmed,
     BookingReminder,
+    MovieOnSale,
     RefundIssued,
     SeatsMoved,
     ShowCancelled,
@@ -343,6 +344,26 @@ def waitlist_offered(event: WaitlistOffered, occasion: Occasion) -> Letter:
     )
     sms = f"{seats} held for you: {show_phrase(show)}. Book{where} before {deadline}."
     return Letter(subject, body, sms)
+
+
+@template("release.on_sale", MovieOnSale)
+def movie_on_sale(event: MovieOnSale, occasion: Occasion) -> Letter:
+    show = showing(occasion)
+    title = show.movie_title
+    body = letter_body(
+        occasion.recipient.name,
+        f"You asked us to tell you when {title} is on sale in {event.city}: it is now. "
+        "The first show:",
+        details(show_rows(show)),
+        "Book in the app, or at the theater's box office, while the best seats last. This "
+        "was your only alert for this movie in this city.",
+        signature=SIGNATURE,
+    )
+    sms = (
+        f"{title} is on sale in {event.city}: first show "
+        f"{short_time(show.starts_at, show.timezone)} at {show.theater_name}. Book in the app."
+    )
+    return Letter(f"{title} is on sale in {event.city}", body, sms)
 
 
 @template("booking.seats_moved", SeatsMoved)
