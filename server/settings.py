@@ -57,6 +57,9 @@ class Settings:
     risk_bookings_per_address: int = 30
     risk_seats_before_review: int = 8
     risk_declines_before_refusal: int = 3
+    # A confirmed booking's customer is reminded of the show this many hours before it starts
+    # (server/domain/booking/reminders.py).
+    reminder_hours: int = 3
     log_level: str = "INFO"
     debug: bool = False
     workers: int = 1
@@ -132,6 +135,8 @@ def _validate(settings: Settings) -> None:
     for name in RISK_LIMITS:
         if getattr(settings, name) < 1:
             raise SettingsError(f"BMS_{name.upper()} must be at least 1")
+    if settings.reminder_hours < 1:
+        raise SettingsError("BMS_REMINDER_HOURS must be at least 1")
     if settings.database_pool_size < 2:
         raise SettingsError("BMS_DATABASE_POOL_SIZE must be at least 2")
     if settings.database_pool_wait_seconds < 1:

@@ -45,6 +45,13 @@ class BookingCancelled(msgspec.Struct, kw_only=True):
     ticket_seats: list[str] = []
 
 
+class BookingReminder(msgspec.Struct, kw_only=True):
+    """``booking.reminder``: the booking's show starts soon (the reminder job, once per
+    booking)."""
+
+    booking_id: UUID
+
+
 class RefundIssued(msgspec.Struct, kw_only=True):
     """``refund.issued``: money for a booking is on its way back."""
 
@@ -96,6 +103,17 @@ class Announcement(msgspec.Struct, kw_only=True):
     message: str
     show_id: UUID | None = None
     user_ids: list[UUID] = []
+
+
+class MovieOnSale(msgspec.Struct, kw_only=True):
+    """``release.on_sale``: a movie a customer asked about has a show on sale in their city
+    (the release-alerts job, once per alert)."""
+
+    alert_id: UUID
+    user_id: UUID
+    # The first show on sale there: the letter names the movie, the theater and the time.
+    show_id: UUID
+    city: str
 
 
 class MessageChannel(StrEnum):

@@ -13,6 +13,9 @@ from redis.asyncio import Redis
 
 from server.domain.accounts.controllers import AccountController, AuthController
 from server.domain.admin.controllers import admin_router
+from server.domain.alerts import services as alerts
+from server.domain.alerts.controllers import AlertController
+from server.domain.booking import reminders
 from server.domain.booking.controllers import booking_router
 from server.domain.cancellation import refunds
 from server.domain.cancellation.controllers import CancellationController
@@ -52,6 +55,7 @@ def handlers() -> list[Any]:
         reports_router,
         catalog_router,
         RecommendationController,
+        AlertController,
         SeatMapController,
         HoldController,
         GroupHoldController,
@@ -100,5 +104,13 @@ async def background(app: Litestar, services: Services) -> AsyncIterator[None]:
             periodic(
                 "refund-retries", REFUND_RETRY_INTERVAL_SECONDS, lambda: refunds.send_due(services)
             )
+        )
+        await stack.enter_async_context(
+            periodic(
+                "show-reminders", reminders.INTERVAL_SECONDS, lambda: reminders.send_due(services)
+            )
+        )
+        await stack.enter_async_context(
+            periodic("release-alerts", alerts.INTERVAL_SECONDS, lambda: alerts.send_due(services))
         )
         yield

@@ -53,6 +53,7 @@ async def add_show(session: AsyncSession, world: World, starts_at: datetime, **f
         language="English",
         format=fields.pop("format", "2D"),
         prices=dict(DEFAULT_PRICES),
+        sale_opens_at=fields.pop("sale_opens_at", None),
     )
     [show_id] = await create_shows(session, [spec])
     await session.commit()

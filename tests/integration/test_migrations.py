@@ -32,11 +32,10 @@ from server.db.migrate import current_revision, downgrade, upgrade
 from server.db.models import Base
 from tests.conftest import ROOT, Backend
 from tests.factories import make_user, make_world
-from tests.integration.test_admin_api import sell
 
 pytestmark = pytest.mark.timeout(120)
 
-HEAD = "0004"
+HEAD = "0005"
 BMS_TABLES = set(Base.metadata.tables)
 BMS_SEQUENCES = {"seat_events_seq", "lock_fence_seq"}
 
@@ -196,7 +195,7 @@ async def test_bms_db_commands(backend: Backend, fresh_url: str, tmp_path: Path)
         return done.stderr
 
     assert f"database at revision {HEAD}" in await asyncio.to_thread(run, "upgrade")
-    assert "database at revision 0003" in await asyncio.to_thread(run, "downgrade")
+    assert "database at revision 0004" in await asyncio.to_thread(run, "downgrade")
     assert "database at revision None" in await asyncio.to_thread(run, "downgrade", "base")
     assert await schema_objects(fresh_url) == (set(), set())
 
@@ -230,6 +229,16 @@ REFUND = (
     " VALUES (:id, :booking, :payment, 20000, 'original', :status, 'cancelled by the customer',"
     " :at, :ref, :code)"
 )
+# Written in SQL, like every row seeded at an old revision: today's Booking model has columns
+# (reminded_at, 0005) that revision 0002 does not.
+SOLD = (
+    "WITH hold AS (INSERT INTO holds (show_id, buyer_id, status, channel, expires_at)"
+    " VALUES (:show, :buyer, 'CONVERTED', 'online', :at) RETURNING id)"
+    " INSERT INTO bookings (code, user_id, show_id, hold_id, status, channel, currency,"
+    " seats_minor, total_minor)"
+    " SELECT 'SEED0002', :buyer, :show, id, 'CONFIRMED', 'online', 'INR', 80000, 80000 FROM hold"
+    " RETURNING id"
+)
 ENTRY = (
     "INSERT INTO waitlist_entries (id, show_id, user_id, seats_wanted, status, created_at)"
     " VALUES (:id, :show, :user, 2, :status, :at)"
@@ -251,9 +260,11 @@ async def seed_0002(url: str) -> dict[str, Any]:
             world = await make_world(session, starts_at=SETTLED_AT + timedelta(days=2), shows=2)
             admin, _ = await make_user(session, role=Role.THEATER_ADMIN)
             people = [(await make_user(session))[0].id for _ in range(4)]
-            booking = await sell(session, world.show_id, [world.seats["E7"]], people[0])
         ids = {name: uuid.uuid4() for name in ("settled", "gateway", "failed", "odd", "orphan")}
         async with engine.begin() as conn:
+            booking_id = await conn.scalar(
+                text(SOLD), {"show": world.show_id, "buyer": people[0], "at": SETTLED_AT}
+            )
             payment = await conn.scalar(
                 text(
                     "INSERT INTO payments (booking_id, method, gateway, status, amount_minor,"
@@ -261,9 +272,9 @@ async def seed_0002(url: str) -> dict[str, Any]:
                     " VALUES (:booking, 'card', 'simulator', 'CAPTURED', 80000, 'INR', 'k1',"
                     " 'cap_1', :at) RETURNING id"
                 ),
-                {"booking": booking.id, "at": SETTLED_AT},
+                {"booking": booking_id, "at": SETTLED_AT},
             )
-            refund = {"booking": booking.id, "payment": payment, "at": SETTLED_AT, "code": None}
+            refund = {"booking": booking_id, "payment": payment, "at": SETTLED_AT, "code": None}
             for name, status, ref in (
                 ("settled", "SUCCEEDED", None),
                 ("gateway", "SUCCEEDED", "re_1"),
@@ -446,7 +457,6 @@ async def test_0004_moves_the_next_attempt_out_of_the_payload_and_back(fresh_url
         ({"booking_id": "b-2"}, None),
         ({"booking_id": "b-3"}, retry_at),
     ]
-    assert await differences_in(fresh_url) == []
 
     # Down: pending events get their time back in the payload; a processed one needs none.
     await downgrade(fresh_url, "0003")

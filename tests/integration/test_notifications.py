@@ -14,12 +14,10 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from redis.asyncio import Redis
 from sqlalchemy import func, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -29,10 +27,7 @@ from server.contracts.notifications import Announcement
 from server.db.models import Booking, BookingSeat, Hold, User
 from server.domain.notifications import queries, worker
 from server.domain.notifications.outbox import enqueue
-from server.domain.notifications.providers import Providers, build_providers, load_settings
-from server.infra.database import DriverPool, make_sessionmaker
-from server.infra.state import Services
-from server.settings import Settings
+from server.domain.notifications.providers import build_providers, load_settings
 from tests.conftest import free_port
 from tests.factories import World, make_user
 from tests.integration.test_checkout import (
@@ -43,7 +38,6 @@ from tests.integration.test_checkout import (
     new_world,
     pay_by_card,
 )
-from tests.mailbox import Mailbox
 from tests.polling import eventually
 
 WHEN = "Sun 22 Nov 2026, 14:30 IST"  # the clock fixture's now + 2 days, on Mumbai's clock
@@ -53,29 +47,6 @@ WHEN = "Sun 22 Nov 2026, 14:30 IST"  # the clock fixture's now + 2 days, on Mumb
 def client(mailbox, client):
     """The app, started after the mailbox so its background worker sends there too."""
     return client
-
-
-@pytest.fixture
-async def services(
-    engine: AsyncEngine, driver_pool: DriverPool, settings: Settings, clock: FrozenClock
-) -> Any:
-    """The app's collaborators without the app, so no background worker races the test."""
-    redis = Redis.from_url(settings.redis_url or "")
-    yield Services(
-        settings=settings,
-        engine=engine,
-        driver_pool=driver_pool,
-        sessions=make_sessionmaker(engine),
-        redis=redis,
-        clock=clock,
-        secret="test",
-    )
-    await redis.aclose()
-
-
-@pytest.fixture
-def providers(mailbox: Mailbox, tmp_path: Path) -> Providers:
-    return build_providers(load_settings(), tmp_path / "drop")
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from server.contracts.notifications import (
     Announcement,
     BookingCancelled,
     BookingConfirmed,
+    BookingReminder,
+    MovieOnSale,
     RefundIssued,
     SeatsMoved,
     ShowCancelled,
@@ -208,6 +210,42 @@ def test_announcement_mentions_the_booking_when_there_is_one() -> None:
     assert "booking" not in plain.body and plain.body.rstrip().endswith(templates.SIGNATURE)
 
 
+def test_reminder_says_show_local_time_seats_code_and_pickup() -> None:
+    letter = templates.booking_reminder(BookingReminder(booking_id=uuid.uuid4()), AT_THE_SHOW)
+    assert letter.subject == "Reminder: The Long Night on Sun 22 Nov 14:30 (booking K7PQ2M9X)"
+    assert letter.body.startswith("Hello Ann,\n\nA reminder: your show is coming up")
+    for fact in (
+        "Booking code   K7PQ2M9X",
+        f"When           {WHEN}",
+        "Where          Regal Colaba, Screen 2",
+        "Seats          E7, E8",
+        "Snacks         pickup code HX42QP at the snack counter",
+    ):
+        assert fact in letter.body
+    assert "Total paid" not in letter.body
+    assert letter.sms == (
+        "Reminder: The Long Night on Sun 22 Nov 14:30, Regal Colaba Screen 2, seats E7, E8. "
+        "Booking K7PQ2M9X. Snacks: pickup code HX42QP."
+    )
+    cancelled = Occasion(ANN, show=SHOW, booking=BookingFacts("K7PQ2M9X", "INR", (), None))
+    with pytest.raises(MissingFacts, match="holds no seats"):
+        templates.booking_reminder(BookingReminder(booking_id=uuid.uuid4()), cancelled)
+
+
+def test_on_sale_alert_names_the_movie_city_and_first_show() -> None:
+    event = MovieOnSale(
+        alert_id=uuid.uuid4(), user_id=ANN.user_id, show_id=uuid.uuid4(), city="Mumbai"
+    )
+    letter = templates.movie_on_sale(event, Occasion(ANN, show=SHOW))
+    assert letter.subject == "The Long Night is on sale in Mumbai"
+    assert "You asked us to tell you when The Long Night is on sale in Mumbai" in letter.body
+    assert f"When      {WHEN}" in letter.body and "Regal Colaba, Screen 2" in letter.body
+    assert letter.sms == (
+        "The Long Night is on sale in Mumbai: first show Sun 22 Nov 14:30 at Regal Colaba. "
+        "Book in the app."
+    )
+
+
 def test_every_topic_has_a_template_and_booking_templates_need_a_booking() -> None:
     assert set(TOPICS) == {
         "booking.confirmed",
@@ -217,6 +255,8 @@ def test_every_topic_has_a_template_and_booking_templates_need_a_booking() -> No
         "waitlist.offered",
         "booking.seats_moved",
         "announcement",
+        "booking.reminder",
+        "release.on_sale",
     }
     with pytest.raises(MissingFacts):
         templates.booking_confirmed(confirmed(), Occasion(ANN))

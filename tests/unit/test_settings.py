@@ -13,6 +13,7 @@ def test_defaults_use_the_embedded_backend(tmp_path: Path) -> None:
     settings = load_settings({"BMS_CONFIG": "", "HOME": str(tmp_path)})
     assert settings.uses_embedded_database and settings.uses_embedded_redis
     assert settings.lock_strategy == "pessimistic" and settings.port == 8000
+    assert settings.reminder_hours == 3
 
 
 def test_environment_overrides_the_config_file(tmp_path: Path) -> None:
@@ -33,6 +34,7 @@ def test_environment_overrides_the_config_file(tmp_path: Path) -> None:
         ({"BMS_REDLOCK_URLS": "redis://a,redis://b"}, "at least 3 independent"),
         ({"BMS_CONFIG": "/nonexistent/bms.toml"}, "does not exist"),
         ({"BMS_RISK_SEATS_BEFORE_REVIEW": "0"}, "BMS_RISK_SEATS_BEFORE_REVIEW must be at least 1"),
+        ({"BMS_REMINDER_HOURS": "0"}, "BMS_REMINDER_HOURS must be at least 1"),
     ],
 )
 def test_bad_settings_say_what_and_how_to_fix(environ: dict[str, str], message: str) -> None:

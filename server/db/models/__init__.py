@@ -1,6 +1,7 @@
 """All ORM models; importing this package registers every table on ``Base.metadata``."""
 
 from server.db.models.accounts import ApiToken, AuditEntry, User, UserTheater
+from server.db.models.alerts import ReleaseAlert
 from server.db.models.base import Base
 from server.db.models.booking import (
     Booking,
@@ -42,6 +43,7 @@ __all__ = [
     "Payment",
     "PriceRule",
     "Refund",
+    "ReleaseAlert",
     "Review",
     "Screen",
     "Seat",

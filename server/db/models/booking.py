@@ -71,6 +71,9 @@ class Booking(Base):
     created_at: Mapped[datetime] = created_at()
     confirmed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # When the show reminder was queued (server/domain/booking/reminders.py); set in the
+    # statement that picks the booking, so no booking is reminded twice.
+    reminded_at: Mapped[datetime | None]
 
 
 class BookingSeat(Base):

@@ -347,7 +347,7 @@ async def autocomplete(session: AsyncSession, q: str | None, limit: int) -> list
     ]
 
 
-async def _movie(session: AsyncSession, movie_id: uuid.UUID) -> Movie:
+async def find_movie(session: AsyncSession, movie_id: uuid.UUID) -> Movie:
     movie = await queries.movie(session, movie_id)
     if movie is None:
         raise NotFound(f"There is no movie {movie_id}; GET /api/v1/movies lists them.")
@@ -355,7 +355,7 @@ async def _movie(session: AsyncSession, movie_id: uuid.UUID) -> Movie:
 
 
 async def movie_detail(session: AsyncSession, movie_id: uuid.UUID) -> api.MovieOut:
-    return movie_out(await _movie(session, movie_id))
+    return movie_out(await find_movie(session, movie_id))
 
 
 # -- reviews --------------------------------------------------------------------------------
@@ -376,7 +376,7 @@ def review_out(review: Review, user_name: str) -> ReviewOut:
 async def list_reviews(
     session: AsyncSession, movie_id: uuid.UUID, *, limit: int, offset: int
 ) -> list[ReviewOut]:
-    await _movie(session, movie_id)
+    await find_movie(session, movie_id)
     rows = await queries.reviews(session, movie_id, limit, offset)
     return [review_out(review, name) for review, name in rows]
 
@@ -404,7 +404,7 @@ async def add_review(
     """One review per user and movie; the movie's rating totals change in the same
     transaction, so the average always matches the reviews."""
     text = _check_review(principal, body)
-    await _movie(session, movie_id)
+    await find_movie(session, movie_id)
     review = await queries.insert_review(
         session,
         movie_id=movie_id,
@@ -466,7 +466,7 @@ async def list_shows(session: AsyncSession, clock: Clock, search: ShowSearch) ->
     if search.theater_id is not None and await queries.theater(session, search.theater_id) is None:
         raise NotFound(f"There is no theater {search.theater_id}; GET /api/v1/theaters lists them.")
     if search.movie_id is not None:
-        await _movie(session, search.movie_id)
+        await find_movie(session, search.movie_id)
     show_filter = queries.ShowFilter(
         now=clock.now(),
         day=day,

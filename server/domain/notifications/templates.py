@@ -19,6 +19,8 @@ from server.contracts.notifications import (
     Announcement,
     BookingCancelled,
     BookingConfirmed,
+    BookingReminder,
+    MovieOnSale,
     RefundIssued,
     SeatsMoved,
     ShowCancelled,
@@ -143,6 +145,16 @@ def seats_named(seats: Sequence[str]) -> str:
     return f"{'seat' if len(seats) == 1 else 'seats'} {seat_list(seats)}"
 
 
+def ticket_rows(code: str, show: ShowFacts, seats: Sequence[str]) -> list[tuple[str, str | None]]:
+    """What the customer shows at the door: booking code, show and seats."""
+    return [("Booking code", code), *show_rows(show), ("Seats", seat_list(seats))]
+
+
+def snacks_row(booking: BookingFacts) -> tuple[str, str | None]:
+    pickup = f"pickup code {booking.pickup_code} at the snack counter"
+    return ("Snacks", pickup if booking.pickup_code else None)
+
+
 def booked(occasion: Occasion) -> tuple[BookingFacts, ShowFacts]:
     if occasion.booking is None or occasion.show is None:
         raise MissingFacts("this message is about a booking, and the event names none")
@@ -170,14 +182,11 @@ def refund_sentence(refund_minor: int, currency: str) -> str:
 @template("booking.confirmed", BookingConfirmed)
 def booking_confirmed(event: BookingConfirmed, occasion: Occasion) -> Letter:
     booking, show = booked(occasion)
-    pickup = f"pickup code {booking.pickup_code} at the snack counter"
     table = details(
         [
-            ("Booking code", event.code),
-            *show_rows(show),
-            ("Seats", seat_list(event.seats)),
+            *ticket_rows(event.code, show, event.seats),
             ("Total paid", format_minor(event.total_minor, event.currency)),
-            ("Snacks", pickup if booking.pickup_code else None),
+            snacks_row(booking),
         ]
     )
     if event.status == BookingStatus.REVIEW.value:
@@ -207,6 +216,30 @@ def booking_confirmed(event: BookingConfirmed, occasion: Occasion) -> Letter:
         signature=show.theater_name,
     )
     return Letter(subject, body, sms)
+
+
+@template("booking.reminder", BookingReminder)
+def booking_reminder(event: BookingReminder, occasion: Occasion) -> Letter:
+    booking, show = booked(occasion)
+    if not booking.seats:
+        # Cancelled between the reminder job and the worker: there is no show to go to.
+        raise MissingFacts(f"booking {booking.code} holds no seats any more")
+    body = letter_body(
+        occasion.recipient.name,
+        f"A reminder: your show is coming up, {show_phrase(show)} at {show.theater_name}.",
+        details([*ticket_rows(booking.code, show, booking.seats), snacks_row(booking)]),
+        "Please arrive a few minutes early: the show starts on time. Show the booking code, "
+        "or the QR code in the app, at the entrance.",
+        "Enjoy the film!",
+        signature=show.theater_name,
+    )
+    sms = (
+        f"Reminder: {show_phrase(show)}, {show.theater_name} {show.screen_name}, "
+        f"{seats_named(booking.seats)}. Booking {booking.code}."
+    )
+    if booking.pickup_code:
+        sms += f" Snacks: pickup code {booking.pickup_code}."
+    return Letter(f"Reminder: {show_phrase(show)} (booking {booking.code})", body, sms)
 
 
 @template("booking.cancelled", BookingCancelled)
@@ -311,6 +344,26 @@ def waitlist_offered(event: WaitlistOffered, occasion: Occasion) -> Letter:
     )
     sms = f"{seats} held for you: {show_phrase(show)}. Book{where} before {deadline}."
     return Letter(subject, body, sms)
+
+
+@template("release.on_sale", MovieOnSale)
+def movie_on_sale(event: MovieOnSale, occasion: Occasion) -> Letter:
+    show = showing(occasion)
+    title = show.movie_title
+    body = letter_body(
+        occasion.recipient.name,
+        f"You asked us to tell you when {title} is on sale in {event.city}: it is now. "
+        "The first show:",
+        details(show_rows(show)),
+        "Book in the app, or at the theater's box office, while the best seats last. This "
+        "was your only alert for this movie in this city.",
+        signature=SIGNATURE,
+    )
+    sms = (
+        f"{title} is on sale in {event.city}: first show "
+        f"{short_time(show.starts_at, show.timezone)} at {show.theater_name}. Book in the app."
+    )
+    return Letter(f"{title} is on sale in {event.city}", body, sms)
 
 
 @template("booking.seats_moved", SeatsMoved)
