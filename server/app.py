@@ -22,6 +22,7 @@ from server.clock import Clock, SystemClock
 from server.domain import routes
 from server.domain.accounts.guards import provide_principal
 from server.domain.errors import DomainError, problem, problem_of
+from server.domain.nul_characters import refuse_nul_characters
 from server.infra.database import DriverPool, PoolExhausted, make_engine, make_sessionmaker
 from server.infra.heap import settle_heap
 from server.infra.rate_limits import RateLimitMiddleware
@@ -181,6 +182,7 @@ def create_app(
         middleware=[RateLimitMiddleware(redis, settings.rate_limit_per_minute, clock)],
         lifespan=[lifespan],
         on_startup=[settle_heap] if serving else [],
+        before_request=refuse_nul_characters,
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "db": Provide(provide_db),
