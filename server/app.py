@@ -22,6 +22,7 @@ from server.clock import Clock, SystemClock
 from server.domain import routes
 from server.domain.accounts.guards import provide_principal
 from server.domain.errors import DomainError, problem, problem_of
+from server.domain.nul_characters import refuse_nul_characters
 from server.infra.database import DriverPool, PoolExhausted, make_engine, make_sessionmaker
 from server.infra.heap import settle_heap
 from server.infra.rate_limits import RateLimitMiddleware
@@ -49,12 +50,30 @@ def _validation_error(
     return problem(400, "Invalid request", detail, errors=extra or [])
 
 
-def _http_error(_: Request[Any, Any, State], exc: HTTPException) -> Response[dict[str, Any]]:
-    detail = str(exc.detail)
+def _http_error(request: Request[Any, Any, State], exc: HTTPException) -> Response[dict[str, Any]]:
+    detail = _what_to_do(request, exc)
     extra = exc.extra if isinstance(exc.extra, dict) else {}
     response = problem(exc.status_code, type(exc).__name__, detail, **extra)
     response.headers.update(exc.headers or {})
     return response
+
+
+def _what_to_do(request: Request[Any, Any, State], exc: HTTPException) -> str:
+    """The framework's own answers (a path that matches no route, e.g. a non-UUID id; a wrong
+    method; a body that is not JSON) carry a bare phrase: add what the client should do."""
+    detail = str(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        return (
+            f"There is nothing at {request.url.path[:200]}; check the address and any id in it "
+            "(ids are UUIDs)."
+        )
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("allow")
+        use = f"; use {allowed}" if allowed else ""
+        return f"{request.method} is not accepted at this address{use}."
+    if exc.status_code == 400 and not detail.endswith("."):
+        return f"{detail}; fix the request and send it again."
+    return detail
 
 
 # SQLSTATEs that mean "the database is too busy right now", not "this request is wrong": a
@@ -181,6 +200,7 @@ def create_app(
         middleware=[RateLimitMiddleware(redis, settings.rate_limit_per_minute, clock)],
         lifespan=[lifespan],
         on_startup=[settle_heap] if serving else [],
+        before_request=refuse_nul_characters,
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "db": Provide(provide_db),

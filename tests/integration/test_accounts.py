@@ -316,6 +316,9 @@ async def test_token_create_use_revoke(client: AsyncTestClient, staff: Staff) ->
     )
     assert revoked.status_code == 204
     assert (await client.get("/api/v1/me", headers=auth(token["token"]))).status_code == 401
+    forever = {"name": "forever", "expires_in_days": 10**12}
+    refused = await client.post("/api/v1/tokens", headers=auth(staff.north_admin), json=forever)
+    assert refused.status_code == 422 and "expires_in_days must be" in refused.json()["detail"]
 
 
 async def test_kiosk_tokens_belong_to_kiosk_users_of_own_theaters(

@@ -341,6 +341,33 @@ async def test_bad_show_queries_are_problems(client: AsyncTestClient, mumbai: Wo
     assert_problem(await client.get("/api/v1/shows", params={"theater_id": str(uuid.uuid4())}), 404)
     assert_problem(await client.get("/api/v1/shows", params={"lon": "72.8"}), 422)
     assert_problem(await client.get(f"/api/v1/shows/{uuid.uuid4()}"), 404)
+    for beyond in ("9999-12-31", "0001-01-01"):
+        detail = assert_problem(await client.get("/api/v1/shows", params={"date": beyond}), 422)
+        assert "from 2000-01-01 to 2099-12-31" in detail["detail"]
+
+
+async def test_a_nul_character_anywhere_is_a_problem_before_any_statement(
+    client: AsyncTestClient, session: AsyncSession, mumbai: World
+) -> None:
+    """PostgreSQL text cannot hold U+0000: every request carrying one is refused up front."""
+    _, carol = await make_user(session)
+    review = f"/api/v1/movies/{mumbai.movie_id}/reviews"
+    answers = {
+        "city": await client.get("/api/v1/shows", params={"city": "a\x00b"}),
+        "q": await client.get("/api/v1/movies/autocomplete", params={"q": "a\x00b"}),
+        "path": await client.get("/api/v1/bookings/AB%00CD", headers=auth(carol)),
+        "name": await client.post("/api/v1/auth/guest", json={"name": "a\x00b"}),
+        "text": await client.post(
+            review, json={"rating": 5, "text": "a\x00b"}, headers=auth(carol)
+        ),
+    }
+    for where, answer in answers.items():
+        detail = assert_problem(answer, 422)["detail"]
+        assert where in detail and "NUL character" in detail, detail
+    # An escaped backslash before "u0000" is text, not a NUL.
+    fine = await client.post(review, json={"rating": 5, "text": "a\\u0000b"}, headers=auth(carol))
+    assert fine.status_code == 201, fine.text
+    assert (await client.get(f"/api/v1/movies/{mumbai.movie_id}")).json()["rating_count"] == 1
 
 
 # -- caching and meta -----------------------------------------------------------------------

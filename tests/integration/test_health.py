@@ -35,6 +35,20 @@ async def test_unknown_route_is_a_problem_document(client: AsyncTestClient) -> N
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["detail"]
+    # The framework's own answers say what to do, not just "Not Found".
+    not_an_id = await client.get("/api/v1/shows/not-a-uuid/seatmap")
+    assert not_an_id.json()["detail"] == (
+        "There is nothing at /api/v1/shows/not-a-uuid/seatmap; check the address and any id "
+        "in it (ids are UUIDs)."
+    )
+    wrong_method = await client.delete("/api/v1/shows")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["detail"].startswith("DELETE is not accepted at this address; use")
+    malformed = await client.post(
+        "/api/v1/auth/login", content=b"{1:2}", headers={"content-type": "application/json"}
+    )
+    assert malformed.status_code == 400
+    assert malformed.json()["detail"].endswith("; fix the request and send it again.")
 
 
 @pytest.mark.parametrize("pool", ["engine", "driver"])

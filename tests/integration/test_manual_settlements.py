@@ -174,3 +174,9 @@ async def test_reconciliation_reads_the_settlement_columns(client, seeded) -> No
     [ours] = report["missing_at_gateway"]
     assert (ours["refund_id"], ours["capture_reference"]) == (audit_only, AUDIT_ONLY)
     assert sorted(item["reference"] for item in report["matched"]) == [AUDIT_ONLY, BY_HAND]
+    beyond = await client.post(
+        "/api/v1/admin/reconciliation",
+        json={"lines": [], "date_from": "2026-11-20", "date_to": "9999-12-31"},
+        headers=auth(seeded["root_token"]),
+    )
+    assert beyond.status_code == 422 and "date_to must be before" in beyond.json()["detail"]

@@ -333,3 +333,16 @@ async def test_repeated_declines_are_refused_and_recorded(client, engine, world,
     assert await count(engine, "SELECT count(*) FROM holds WHERE status = 'RELEASED'") == 1
     assert await count(engine, "SELECT count(*) FROM show_seats WHERE status <> 'AVAILABLE'") == 0
     assert await count(engine, "SELECT count(*) FROM payments WHERE status = 'CAPTURED'") == 0
+
+
+async def test_a_short_wallet_is_no_decline_for_the_fraud_rule(
+    client, engine, world, buyer
+) -> None:
+    _, headers = buyer
+    hold_id = await hold_seats(client, headers, world, "E7")
+    for _ in range(3):
+        short = await book(client, headers, hold_id, [{"method": "wallet"}])
+        assert short.status_code == 402 and short.json()["reason"] == "insufficient_funds"
+    paid = await book(client, headers, hold_id, [pay_by_card()])
+    assert paid.status_code == 201, paid.text
+    assert await count(engine, "SELECT count(*) FROM payments WHERE status = 'CAPTURED'") == 1

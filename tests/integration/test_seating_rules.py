@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -20,16 +21,35 @@ async def world(session, clock: FrozenClock):
     return await make_world(session, starts_at=clock.now() + timedelta(days=2))
 
 
-async def test_wheelchair_seats_need_an_accessibility_request(client, session, world) -> None:
+async def test_wheelchair_seats_need_an_accessibility_request(
+    client, session, world, clock: FrozenClock
+) -> None:
     _, buyer = await make_user(session)
     url = f"/api/v1/shows/{world.show_id}/holds"
     pair = [str(world.seats["K2"]), str(world.seats["K1"])]
     refused = await client.post(url, json={"seat_ids": pair}, headers=auth(buyer))
-    assert refused.status_code == 409
+    # Not "no longer available; refresh the seat map": the map shows it free, the 409 would
+    # come back on every retry.
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"] == (
+        "Seats K1 (companion), K2 (wheelchair) are kept for customers who need an accessible "
+        "space: ask for them with accessible: true."
+    )
+    elsewhere = await make_world(
+        session, starts_at=clock.now() + timedelta(days=2), name_suffix=" 2"
+    )
+    for stranger in (elsewhere.seats["A1"], uuid.uuid4()):
+        foreign = await client.post(url, json={"seat_ids": [str(stranger)]}, headers=auth(buyer))
+        assert foreign.status_code == 422, foreign.text
+        assert f"Seat {stranger} is not part of this show" in foreign.json()["detail"]
     granted = await client.post(
         url, json={"seat_ids": pair, "accessible": True}, headers=auth(buyer)
     )
     assert granted.status_code == 201
+    # A seat really taken is still the 409 that asks for a fresh seat map.
+    _, other = await make_user(session)
+    taken = await client.post(url, json={"seat_ids": pair, "accessible": True}, headers=auth(other))
+    assert taken.status_code == 409 and "refresh the seat map" in taken.json()["detail"]
 
 
 async def test_accessible_seats_return_to_general_sale_before_the_show(
@@ -38,7 +58,7 @@ async def test_accessible_seats_return_to_general_sale_before_the_show(
     _, buyer = await make_user(session)
     url = f"/api/v1/shows/{world.show_id}/holds"
     seat = {"seat_ids": [str(world.seats["K15"])]}
-    assert (await client.post(url, json=seat, headers=auth(buyer))).status_code == 409
+    assert (await client.post(url, json=seat, headers=auth(buyer))).status_code == 422
     # The theater releases them 60 minutes before the show (accessible_release_minutes).
     clock.advance(days=2, minutes=-59)
     assert (await client.post(url, json=seat, headers=auth(buyer))).status_code == 201

@@ -52,6 +52,9 @@ def test_this_month_is_still_valid() -> None:
     [
         ({"number": "4242-4242"}, "number"),
         ({"number": "42424242424242ab"}, "number"),
+        ({"number": "٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢"}, "number"),  # Arabic-Indic digits
+        ({"year": 2047}, "exp_year"),
+        ({"year": 99999999999999999999}, "exp_year"),
         ({"number": "4242424242424241"}, "number"),
         ({"month": 0}, "exp_month"),
         ({"month": 10, "year": 2026}, "exp_year"),
@@ -59,6 +62,7 @@ def test_this_month_is_still_valid() -> None:
         ({"cvv": "12"}, "cvv"),
         ({"cvv": "12345"}, "cvv"),
         ({"cvv": "abc"}, "cvv"),
+        ({"cvv": "١٢٣"}, "cvv"),
     ],
 )
 def test_errors_name_the_field_and_never_the_number(overrides: dict, field: str) -> None:

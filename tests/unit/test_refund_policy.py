@@ -104,6 +104,23 @@ def test_coupon_discount_is_shared_over_the_seats_it_covered() -> None:
     assert (regular.discount_share_minor, regular.refund_minor) == (0, 25000 + 4500)
 
 
+@pytest.mark.parametrize(
+    ("count", "shares", "refund"),
+    [(3, [3334, 3333, 3333], 96200), (6, [1667] * 4 + [1666] * 2, 202400)],
+)
+def test_coupon_shares_add_up_to_the_discount_so_a_full_refund_is_exact(
+    count: int, shares: list[int], refund: int
+) -> None:
+    # FLAT100 on 300.00 seats with a 35.00 fee each (the QA report's bookings): the refund is
+    # what was paid less the kept fee and its 18 % tax, 108590 - 10500 - 1890 for three.
+    seats = [seat(f"P{n}", 30000) for n in range(count)]
+    charged = booking(*seats, fee_per_seat=3500, discount_minor=10000)
+    charged = Charged(**{**_fields(charged), "total_minor": charged.total_minor - 10000})
+    plan = plan_refund(charged, {s.seat_id for s in seats}, KEEP_FEE, 0)
+    assert [line.discount_share_minor for line in plan.seats] == shares  # ties by seat order
+    assert plan.money_minor == refund == charged.total_minor - count * (3500 + 630)
+
+
 def _fields(charged: Charged) -> dict[str, object]:
     return {name: getattr(charged, name) for name in Charged.__dataclass_fields__}
 

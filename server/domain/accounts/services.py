@@ -33,6 +33,8 @@ from server.infra.ttl_cache import TtlCache
 SESSION_LIFETIME = timedelta(hours=12)
 GUEST_LIFETIME = timedelta(hours=2)
 MIN_PASSWORD_LENGTH = 8
+# Ten years: beyond that a token's expiry is no expiry, and far enough out it overflows.
+MAX_TOKEN_DAYS = 3650
 # The accounts a theater admin manages, and so the only ones they may list.
 THEATER_STAFF_ROLES = (Role.CLERK, Role.KIOSK, Role.THEATER_ADMIN)
 
@@ -270,6 +272,12 @@ async def create_api_token(
         _check_can_manage(actor, Role(owner.role), owner_theaters)
     if kind is TokenKind.KIOSK and owner.role != Role.KIOSK.value:
         raise Invalid("Kiosk tokens belong to kiosk device users; create one with role 'kiosk'.")
+    if body.expires_in_days is not None and not 0 <= body.expires_in_days <= MAX_TOKEN_DAYS:
+        raise Invalid(
+            f"expires_in_days must be 1–{MAX_TOKEN_DAYS} (or left out for a token that does "
+            "not expire).",
+            field="expires_in_days",
+        )
     expires_at = (
         clock.now() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     )

@@ -34,7 +34,11 @@ from datetime import timedelta
 from fractions import Fraction
 from typing import Any
 
-from server.domain.pricing.services import MINOR_UNITS_PER_POINT_EARNED, round_half_up
+from server.domain.pricing.services import (
+    MINOR_UNITS_PER_POINT_EARNED,
+    apportion,
+    round_half_up,
+)
 
 ROUNDING_RULE = (
     "Each seat's refund is computed exactly and rounded half-up to the minor unit; tax is "
@@ -162,16 +166,20 @@ def exact(value: Fraction) -> int:
     return round_half_up(value.numerator, value.denominator)
 
 
-def _seat_refund(charged: Charged, seat: SeatCharge, terms: Terms) -> SeatRefund:
+def _discount_shares(charged: Charged) -> dict[uuid.UUID, int]:
+    """The coupon discount split over the seats it covers by price, in whole minor units that
+    add up to the discount: per-seat rounding would give back a paisa never paid, or keep
+    one, on a whole cancellation. Every seat sold counts, cancelled ones too, so a seat's
+    share never changes between partial cancellations."""
+    weights = [seat.price_minor if charged.covered(seat) else 0 for seat in charged.seats]
+    shares = apportion(charged.discount_minor, weights)
+    return {seat.seat_id: share for seat, share in zip(charged.seats, shares, strict=True)}
+
+
+def _seat_refund(charged: Charged, seat: SeatCharge, terms: Terms, discount: int) -> SeatRefund:
     rate = Fraction(terms.refund_percent, 100)
     fee = Fraction(charged.convenience_fee_minor, len(charged.seats))
     fee_back = fee if terms.fee_refundable else Fraction(0)
-    covered_price = sum(s.price_minor for s in charged.seats if charged.covered(s))
-    discount = (
-        Fraction(charged.discount_minor * seat.price_minor, covered_price)
-        if charged.covered(seat) and covered_price
-        else Fraction(0)
-    )
     taxable = charged.seats_minor + charged.convenience_fee_minor
     tax_back = (
         charged.tax_minor * (seat.price_minor * rate + fee_back) / taxable
@@ -182,7 +190,7 @@ def _seat_refund(charged: Charged, seat: SeatCharge, terms: Terms) -> SeatRefund
     return SeatRefund(
         seat=seat,
         refund_percent=terms.refund_percent,
-        discount_share_minor=exact(discount),
+        discount_share_minor=discount,
         fee_kept_minor=exact(fee - fee_back),
         refund_minor=exact(value),
     )
@@ -218,7 +226,8 @@ def plan_full_refund(charged: Charged, points_balance: int) -> RefundPlan:
 
 def _priced(charged: Charged, seat_ids: Collection[uuid.UUID], terms: Terms) -> RefundPlan:
     chosen = [seat for seat in charged.seats if seat.seat_id in seat_ids]
-    lines = tuple(_seat_refund(charged, seat, terms) for seat in chosen)
+    shares = _discount_shares(charged)
+    lines = tuple(_seat_refund(charged, seat, terms, shares[seat.seat_id]) for seat in chosen)
     whole = not any(seat.active and seat.seat_id not in seat_ids for seat in charged.seats)
     snacks = exact(charged.snacks_minor * Fraction(terms.refund_percent, 100)) if whole else 0
     value = sum(line.refund_minor for line in lines) + snacks

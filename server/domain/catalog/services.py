@@ -49,6 +49,9 @@ LIST_TTL_SECONDS = 30
 GENERATION_KEY = b"catalog:generation"
 EARTH_RADIUS_KM = 6371.0088
 MAX_REVIEW_CHARS = 2000
+# The days a show search accepts: the search widens a day by the time zones around it, which
+# overflows at the calendar's own ends.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 # -- caching --------------------------------------------------------------------------------
@@ -156,9 +159,12 @@ def _parse_day(raw: str | None) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Invalid(f"date={raw!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-20.") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise Invalid(f"date={value} is out of range; give a date from {FIRST_DAY} to {LAST_DAY}.")
+    return day
 
 
 # -- cities and theaters --------------------------------------------------------------------

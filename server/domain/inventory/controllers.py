@@ -39,9 +39,13 @@ class SeatMapController(Controller):
     @post(
         "/holds",
         summary="Hold seats for this buyer (all or nothing)",
-        description="Answers 201 with the hold, or 409 with `unavailable` seat ids. "
-        "Send an Idempotency-Key header to make retries safe.",
-        responses={409: ResponseSpec(api.Problem, description="Some seats are taken")},
+        description="Answers 201 with the hold, or 409 with `unavailable` seat ids, or 422 "
+        "when a seat is not in this show or is a wheelchair/companion space asked for without "
+        "`accessible: true`. Send an Idempotency-Key header to make retries safe.",
+        responses={
+            409: ResponseSpec(api.Problem, description="Some seats are taken"),
+            422: ResponseSpec(api.Problem, description="A seat this request cannot take"),
+        },
     )
     async def hold(
         self,

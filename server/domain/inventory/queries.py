@@ -77,6 +77,28 @@ async def read_seats(
     return [SeatRow(*row) for row in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class SeatKind:
+    label: str
+    seat_type: str
+    accessible_only: bool
+
+
+_KINDS = (
+    "SELECT se.id, se.label, se.seat_type, ss.accessible_only FROM show_seats ss"
+    " JOIN seats se ON se.id = ss.seat_id"
+    " WHERE ss.show_id = :show AND ss.seat_id = ANY(CAST(:seats AS uuid[]))"
+)
+
+
+async def seat_kinds(
+    conn: asyncpg.Connection, show_id: uuid.UUID, seat_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, SeatKind]:
+    """Label, type and accessibility of those of ``seat_ids`` that are seats of the show."""
+    rows = await fetch(conn, _KINDS, {"show": show_id, "seats": seat_ids})
+    return {row[0]: SeatKind(row[1], row[2], row[3]) for row in rows}
+
+
 def unavailable(rows: list[SeatRow], target: HoldTarget) -> list[uuid.UUID]:
     """Seats of the target that this buyer cannot take right now."""
     found = {row.seat_id: row for row in rows}

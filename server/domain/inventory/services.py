@@ -13,7 +13,7 @@ from server.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from server.domain.inventory import queries
 from server.domain.inventory.best_available import Candidate, best_available
 from server.domain.inventory.queries import HoldTarget, ShowTerms
-from server.domain.inventory.strategies import LockStrategy
+from server.domain.inventory.strategies import LockStrategy, SeatsUnavailable
 from server.domain.live import waiting_room
 from server.domain.live.feed import LiveFeed
 from server.domain.pricing_rules.services import show_prices
@@ -108,7 +108,11 @@ async def place_hold(
         max_holds=1_000_000 if principal.is_staff else services.settings.max_holds_per_buyer,
         prices=terms.prices,
     )
-    result = await strategy(services).hold(services.driver_pool, target)
+    try:
+        result = await strategy(services).hold(services.driver_pool, target)
+    except SeatsUnavailable as refused:
+        await _refuse_seats_never_takeable(services, target, refused.unavailable)
+        raise
     feed(services).publish(show_id, result.sequence, SeatStatus.BLOCKED.value, result.seats)
     return api.HoldOut(
         hold_id=target.hold_id,
@@ -116,6 +120,40 @@ async def place_hold(
         seat_ids=list(seat_ids),
         expires_at=target.expires_at,
     )
+
+
+async def _refuse_seats_never_takeable(
+    services: Services, target: HoldTarget, unavailable: list[uuid.UUID]
+) -> None:
+    """A 422 saying why for a seat this request could never take (not in the show, or kept
+    for accessibility), where "no longer available; refresh the seat map" would send the
+    buyer round in circles. Asked only once the hold failed, so a successful hold statement
+    costs nothing more."""
+    async with services.driver_pool.connection() as conn:
+        kinds = await queries.seat_kinds(conn, target.show_id, unavailable)
+    strangers = [str(seat_id) for seat_id in unavailable if seat_id not in kinds]
+    if strangers:
+        raise Invalid(
+            f"{_seats(strangers)} not part of this show; pick seats from its seat map.",
+            field="seat_ids",
+            unavailable=strangers,
+        )
+    kept = sorted(
+        (seat_id for seat_id in unavailable if kinds[seat_id].accessible_only),
+        key=lambda seat_id: kinds[seat_id].label,
+    )
+    if kept and not target.may_take_accessible:
+        spaces = [f"{kinds[seat_id].label} ({kinds[seat_id].seat_type})" for seat_id in kept]
+        raise Invalid(
+            f"{_seats(spaces)} kept for customers who need an accessible space: ask for "
+            f"{'it' if len(kept) == 1 else 'them'} with accessible: true.",
+            field="seat_ids",
+            unavailable=[str(seat_id) for seat_id in kept],
+        )
+
+
+def _seats(names: list[str]) -> str:
+    return f"Seat {names[0]} is" if len(names) == 1 else f"Seats {', '.join(names)} are"
 
 
 GROUP_HOLD_MAX_SEATS = 200

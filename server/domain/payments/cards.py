@@ -24,6 +24,8 @@ BRAND_PREFIXES = (
     ("4", "visa"),
 )
 MIN_DIGITS, MAX_DIGITS = 12, 19
+# Cards are issued for at most a few years; a later expiry is a typo, not a card.
+MAX_YEARS_AHEAD = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,11 @@ class CardDetails:
         return next((b for prefix, b in BRAND_PREFIXES if self.number.startswith(prefix)), "card")
 
 
+def ascii_digits(text: str) -> bool:
+    """Only 0-9: ``str.isdigit`` also takes other scripts' digits (``٤٢``) and superscripts."""
+    return text.isascii() and text.isdigit()
+
+
 def luhn_valid(digits: str) -> bool:
     total = 0
     for position, char in enumerate(reversed(digits)):
@@ -60,7 +67,7 @@ def check_card(
 ) -> CardDetails:
     """A CardDetails, or Invalid naming the first wrong field (``at`` is the card's path)."""
     digits = number.replace(" ", "").replace("-", "")
-    if not digits.isdigit() or not MIN_DIGITS <= len(digits) <= MAX_DIGITS:
+    if not ascii_digits(digits) or not MIN_DIGITS <= len(digits) <= MAX_DIGITS:
         raise Invalid(
             f"{at}.number must be {MIN_DIGITS}–{MAX_DIGITS} digits; check the card number.",
             field=f"{at}.number",
@@ -79,6 +86,12 @@ def check_card(
             "card.",
             field=f"{at}.exp_year",
         )
-    if not (cvv.isdigit() and 3 <= len(cvv) <= 4):
+    if year > now.year + MAX_YEARS_AHEAD:
+        raise Invalid(
+            f"{at}.exp_year must be {now.year + MAX_YEARS_AHEAD} or earlier; check the expiry "
+            "date printed on the card.",
+            field=f"{at}.exp_year",
+        )
+    if not (ascii_digits(cvv) and 3 <= len(cvv) <= 4):
         raise Invalid(f"{at}.cvv must be 3 or 4 digits.", field=f"{at}.cvv")
     return CardDetails(digits, exp_month, year, cvv, name.strip())

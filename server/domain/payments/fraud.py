@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from server.contracts.enums import PaymentStatus
+from server.contracts.enums import PaymentMethod, PaymentStatus
 from server.domain.accounts.principal import Principal
 from server.domain.payments.services import Charge, PartPlan
 from server.infra.state import Services
@@ -99,9 +99,15 @@ def _count_in_window(pipe: Any, key: str) -> None:
 async def note_declines(
     services: Services, principal: Principal, charges: Sequence[Charge]
 ) -> None:
-    """Count declined parts against the buyer and the declined cards."""
+    """Count declined parts against the buyer and the declined cards. A wallet part refused
+    by our own balance check is no issuer's decline and no sign of fraud: a buyer who finds
+    the wallet short and pays by card must not be locked out for it."""
     declined = [
-        c for c in charges if c.status is PaymentStatus.FAILED and c.decline_code in DECLINE_CODES
+        c
+        for c in charges
+        if c.status is PaymentStatus.FAILED
+        and c.decline_code in DECLINE_CODES
+        and c.plan.method != PaymentMethod.WALLET
     ]
     if not declined:
         return

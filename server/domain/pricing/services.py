@@ -108,6 +108,22 @@ def round_half_up(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
 
 
+def apportion(total_minor: int, weights: Sequence[int]) -> list[int]:
+    """A non-negative ``total_minor`` split in proportion to ``weights`` into whole minor units
+    that add up to it exactly: each part rounded down, the units left over going to the
+    largest remainders, ties to the earlier weight (so the same inputs always split alike)."""
+    whole = sum(weights)
+    if not whole:
+        return [0] * len(weights)
+    parts = [total_minor * weight // whole for weight in weights]
+    by_remainder = sorted(
+        range(len(weights)), key=lambda i: (-(total_minor * weights[i] % whole), i)
+    )
+    for index in by_remainder[: total_minor - sum(parts)]:
+        parts[index] += 1
+    return parts
+
+
 def tax_on(amount_minor: int, rate_bp: int) -> int:
     return round_half_up(amount_minor * rate_bp, BASIS_POINTS)
 

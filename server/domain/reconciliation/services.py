@@ -234,6 +234,8 @@ def _period(body: ReconcileRequest) -> tuple[date, date]:
         raise Invalid("The settlement has no lines; give date_from and date_to to list ours.")
     if date_from > date_to:
         raise Invalid(f"date_from {date_from} is after date_to {date_to}.")
+    if date_to >= date.max:  # the period ends at the next day's midnight
+        raise Invalid(f"date_to must be before {date.max}; give the settlement's last day.")
     return date_from, date_to
 
 

@@ -1,7 +1,7 @@
 """Issuing tickets and checking them in at the door.
 
-A check-in admits a ticket once. It is refused, with the reason, when the payload's
-signature does not verify (forged or altered), the booking is cancelled or not confirmed, a
+A check-in admits a ticket once. It is refused, with the reason, when the payload cannot be
+read at all (scan again), its signature does not verify (forged or altered), the booking is cancelled or not confirmed, a
 newer ticket replaced this one, the show is on another day (in the theater's time zone), or
 the ticket was already used (saying when and where).
 """
@@ -21,7 +21,7 @@ from server.domain.accounts.principal import Principal
 from server.domain.booking import queries
 from server.domain.errors import Conflict, Invalid, NotFound
 from server.domain.tickets import signing
-from server.domain.tickets.signing import Forged, TicketClaims
+from server.domain.tickets.signing import Forged, TicketClaims, Unreadable
 from server.infra.state import Services
 
 # Bookings whose tickets open the door (a partly cancelled booking still admits its other seats).
@@ -69,7 +69,7 @@ async def reissue(
 
 def read(services: Services, payload: str) -> TicketClaims:
     """The claims of a payload this server issued (stored tickets always verify)."""
-    return signing.verify(signing.public_key(services.secret), payload)
+    return signing.verify(signing.public_key(services.secret), payload)[0]
 
 
 def ticket_out(
@@ -109,7 +109,13 @@ def public_key(services: Services) -> PublicKeyOut:
 async def checkin(services: Services, principal: Principal, body: CheckinRequest) -> CheckinOut:
     require_role(principal, Role.CLERK, Role.KIOSK, Role.THEATER_ADMIN)
     try:
-        claims = read(services, body.payload)
+        claims, payload = signing.verify(signing.public_key(services.secret), body.payload)
+    except Unreadable:
+        raise Invalid(
+            "Could not read the ticket: scan it again (hold the code flat and steady); if it "
+            "still fails, send the customer to the box office.",
+            reason="unreadable",
+        ) from None
     except Forged:
         raise Invalid(
             "This ticket is forged or altered: its signature does not match. Do not admit; "
@@ -125,7 +131,7 @@ async def checkin(services: Services, principal: Principal, body: CheckinRequest
                 f"There is no booking {claims.code}; send the customer to the box office."
             )
         require_theater(principal, ticket.theater_id)
-        _check_admissible(services, claims, ticket, body.payload.strip(), now)
+        _check_admissible(services, claims, ticket, payload, now)
         await queries.mark_checked_in(
             conn, ticket.ticket_id, at=now, by=principal.user_id, location=location
         )

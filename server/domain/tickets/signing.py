@@ -38,8 +38,15 @@ class TicketClaims(msgspec.Struct, array_like=True, frozen=True):
     nonce: str
 
 
+SIGNATURE_BYTES = 64  # every Ed25519 signature
+
+
 class Forged(Exception):
     """The payload is not one we signed, or was changed after signing."""
+
+
+class Unreadable(Exception):
+    """The text is no ticket payload at all: a misread or cut-off scan, worth scanning again."""
 
 
 @lru_cache(maxsize=4)
@@ -94,14 +101,21 @@ def sign(secret: str, claims: TicketClaims) -> str:
     return f"{b64(payload)}.{b64(private_key(secret).sign(payload))}"
 
 
-def verify(key: Ed25519PublicKey, token: str) -> TicketClaims:
-    """The claims of a payload signed by ``key``'s private half, or Forged."""
+def verify(key: Ed25519PublicKey, token: str) -> tuple[TicketClaims, str]:
+    """The claims of a payload signed by ``key``'s private half, and the payload spelled as it
+    was issued (a scanner may pad the base64 halves; the signature covers the bytes, not their
+    spelling). Unreadable when the text does not even decode to ticket claims and a
+    signature, Forged when it does but the signature does not match."""
     encoded_payload, dot, encoded_signature = token.strip().partition(".")
-    if not dot:
-        raise Forged("not a signed ticket payload")
     try:
         payload, signature = unb64(encoded_payload), unb64(encoded_signature)
+        claims = msgspec.json.decode(payload, type=TicketClaims)
+    except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
+        raise Unreadable(str(exc) or type(exc).__name__) from None
+    if not dot or len(signature) != SIGNATURE_BYTES:
+        raise Unreadable("no complete signature")
+    try:
         key.verify(signature, payload)
-        return msgspec.json.decode(payload, type=TicketClaims)
-    except (InvalidSignature, binascii.Error, ValueError, msgspec.DecodeError) as exc:
-        raise Forged(str(exc) or type(exc).__name__) from None
+    except InvalidSignature:
+        raise Forged("the signature does not match") from None
+    return claims, f"{b64(payload)}.{b64(signature)}"
