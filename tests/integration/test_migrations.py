@@ -35,7 +35,8 @@ from tests.factories import make_user, make_world
 
 pytestmark = pytest.mark.timeout(120)
 
-HEAD = "0005"
+HEAD = "0006"
+BEFORE_HEAD = f"{int(HEAD) - 1:04d}"  # revisions are numbered one after another
 BMS_TABLES = set(Base.metadata.tables)
 BMS_SEQUENCES = {"seat_events_seq", "lock_fence_seq"}
 
@@ -195,7 +196,7 @@ async def test_bms_db_commands(backend: Backend, fresh_url: str, tmp_path: Path)
         return done.stderr
 
     assert f"database at revision {HEAD}" in await asyncio.to_thread(run, "upgrade")
-    assert "database at revision 0004" in await asyncio.to_thread(run, "downgrade")
+    assert f"database at revision {BEFORE_HEAD}" in await asyncio.to_thread(run, "downgrade")
     assert "database at revision None" in await asyncio.to_thread(run, "downgrade", "base")
     assert await schema_objects(fresh_url) == (set(), set())
 

@@ -58,7 +58,11 @@ class ApiToken(Base):
     """
 
     __tablename__ = "api_tokens"
-    __table_args__ = (one_of("kind", TokenKind),)
+    __table_args__ = (
+        one_of("kind", TokenKind),
+        # A user's tokens: listed, and their sessions revoked when the password changes.
+        Index("ix_api_tokens_user", "user_id"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

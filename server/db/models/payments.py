@@ -57,6 +57,8 @@ class Refund(Base):
         one_of("destination", RefundDestination),
         CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
         Index("ix_refunds_booking", "booking_id"),
+        # What is left of a payment to refund sums its refunds.
+        Index("ix_refunds_payment", "payment_id"),
         # The retry job's question: which PENDING refunds are due.
         Index("ix_refunds_due", "next_attempt_at", postgresql_where=text("status = 'PENDING'")),
         # Settled manually: when, by whom and the note, all three or none; such a refund is
@@ -120,7 +122,11 @@ class WalletEntry(Base):
 
 class LoyaltyEntry(Base):
     __tablename__ = "loyalty_ledger"
-    __table_args__ = (Index("ix_loyalty_ledger_user", "user_id"),)
+    __table_args__ = (
+        Index("ix_loyalty_ledger_user", "user_id"),
+        # Every booking page and cancellation reads the booking's points.
+        Index("ix_loyalty_ledger_booking", "booking_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
