@@ -98,6 +98,14 @@ async def test_guest_session_is_a_customer(client: AsyncTestClient) -> None:
     assert guest["role"] == "customer"
     me = (await client.get("/api/v1/me", headers=auth(guest["token"]))).json()
     assert me["name"] == "Walk-in"
+    # Contact details are checked as a booking's contact is, and a name is cut to fit.
+    for bad in ({"email": "not-an-email"}, {"phone": "+91 98 abc"}):
+        refused = await client.post("/api/v1/auth/guest", json=bad)
+        assert refused.status_code == 422 and next(iter(bad)) in refused.json()["detail"]
+    reached = {"name": "x" * 5000, "email": " a@b.example ", "phone": "+91 98200 12345"}
+    long = (await client.post("/api/v1/auth/guest", json=reached)).json()
+    me = (await client.get("/api/v1/me", headers=auth(long["token"]))).json()
+    assert (len(me["name"]), me["phone"]) == (200, "+91 98200 12345")
 
 
 async def test_me_needs_a_bearer_token(client: AsyncTestClient) -> None:

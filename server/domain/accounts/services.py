@@ -18,7 +18,13 @@ from server.contracts.checkout import CustomerContact
 from server.contracts.enums import Role, TokenKind
 from server.db.models import ApiToken, User, UserTheater
 from server.domain.accounts import queries
-from server.domain.accounts.contact import MIN_PHONE_DIGITS, digits_of
+from server.domain.accounts.contact import (
+    MAX_NAME,
+    MIN_PHONE_DIGITS,
+    checked_email,
+    checked_phone,
+    digits_of,
+)
 from server.domain.accounts.principal import Principal
 from server.domain.accounts.security import (
     hash_password,
@@ -98,13 +104,14 @@ async def guest(
     preferences: dict[str, object] = {}
     if started_by is not None and started_by.role is Role.KIOSK:
         preferences["channel"] = "kiosk"
-    if body.email:
+    if body.email and body.email.strip():
         # Guests keep their contact e-mail on the user row for notifications, unverified.
-        preferences["contact_email"] = body.email
+        preferences["contact_email"] = checked_email(body.email, "email")
+    phone = body.phone.strip() if body.phone else ""
     user = User(
-        name=(body.name or "Guest").strip()[:200] or "Guest",
+        name=(body.name or "Guest").strip()[:MAX_NAME] or "Guest",
         email=None,
-        phone=body.phone,
+        phone=checked_phone(phone, "phone") if phone else None,
         role=Role.CUSTOMER.value,
         is_guest=True,
         preferences=preferences,
