@@ -32,7 +32,10 @@ async def idempotent(
     produce: Callable[[], Awaitable[Any]],
     *,
     status_code: int = 201,
+    still_true: Callable[[Any], Awaitable[None]] | None = None,
 ) -> Response[Any]:
+    """``still_true``, given a kept success answer, raises a DomainError when what it says no
+    longer holds (a hold since released), so a retry is not told a stale story."""
     key = request.headers.get("idempotency-key")
     if key is None:
         try:
@@ -48,7 +51,7 @@ async def idempotent(
     digest = fingerprint.hexdigest()
     slot = f"bms:idem:{principal.user_id}:{key}"
     if not await services.redis.set(slot, PENDING, nx=True, ex=TTL_SECONDS):
-        return await _replay(services, slot, digest)
+        return await _replay(services, slot, digest, still_true)
     try:
         body = msgspec.to_builtins(await produce())
     except DomainError as exc:
@@ -67,7 +70,12 @@ async def _store(services: Services, slot: str, digest: str, status: int, body: 
     await services.redis.set(slot, record.encode(), ex=TTL_SECONDS)
 
 
-async def _replay(services: Services, slot: str, digest: str) -> Response[Any]:
+async def _replay(
+    services: Services,
+    slot: str,
+    digest: str,
+    still_true: Callable[[Any], Awaitable[None]] | None,
+) -> Response[Any]:
     stored = await services.redis.get(slot)
     if stored is None or stored == PENDING:
         raise Conflict(
@@ -79,6 +87,8 @@ async def _replay(services: Services, slot: str, digest: str) -> Response[Any]:
             "This Idempotency-Key was already used with a different request; use a new key "
             "for a new request."
         )
+    if still_true is not None and record["status"] < 400:
+        await still_true(record["body"])
     media = "application/problem+json" if record["status"] >= 400 else "application/json"
     headers = {"Idempotent-Replayed": "true"}
     return Response(record["body"], status_code=record["status"], media_type=media, headers=headers)

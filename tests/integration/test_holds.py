@@ -74,6 +74,13 @@ async def test_idempotent_retry_returns_the_same_hold(client, session, world) ->
     assert second.headers["idempotent-replayed"] == "true"
     other = await client.post(url, json={"seat_ids": [str(world.seats["G2"])]}, headers=headers)
     assert other.status_code == 422
+    # Once the hold is given back, a retry must not tell the client it still has the seats.
+    hold_id = first.json()["hold_id"]
+    assert (await client.delete(f"/api/v1/holds/{hold_id}", headers=auth(alice))).status_code == 204
+    stale = await client.post(url, json=body, headers=headers)
+    assert stale.status_code == 409 and stale.json()["reason"] == "hold_released", stale.text
+    quoted = await client.post(f"/api/v1/holds/{hold_id}/quote", json={}, headers=auth(alice))
+    assert quoted.status_code == 409 and "was released" in quoted.json()["detail"]
 
 
 async def test_bad_input_is_a_clear_problem(client, session, world) -> None:

@@ -150,11 +150,7 @@ def _check_hold(
     if context.hold_status == HoldStatus.CONVERTED.value:
         raise Conflict("That hold is already booked; find it under your bookings.")
     if context.hold_status != HoldStatus.ACTIVE.value or context.expires_at <= now:
-        raise Conflict(
-            f"Your hold ended at {context.expires_at.isoformat()} and nothing was charged; "
-            "hold the seats again.",
-            expired_at=context.expires_at.isoformat(),
-        )
+        raise inventory.hold_ended(context.hold_status, context.expires_at)
     if context.show_status != ShowStatus.SCHEDULED.value or context.starts_at <= now:
         raise Conflict("This show is no longer on sale.")
     return context

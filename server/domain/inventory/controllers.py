@@ -60,6 +60,7 @@ class SeatMapController(Controller):
             services,
             principal,
             lambda: inventory.place_hold(services, principal, show_id, data),
+            still_true=lambda answer: inventory.check_replayed_hold(services, answer),
         )
 
 

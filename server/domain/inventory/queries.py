@@ -426,6 +426,16 @@ async def hold_owner(
     return (row.buyer_id, row.show_id, row.status, row.theater_id) if row else None
 
 
+async def hold_state(conn: AsyncConnection, hold_id: uuid.UUID) -> tuple[str, datetime] | None:
+    """(status, expires_at) of a hold."""
+    row = (
+        await conn.execute(
+            text("SELECT status, expires_at FROM holds WHERE id = :hold"), {"hold": hold_id}
+        )
+    ).first()
+    return (row.status, row.expires_at) if row else None
+
+
 async def active_group_holds(conn: AsyncConnection, show_id: uuid.UUID, now: datetime) -> list:
     result = await conn.execute(
         text(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from server.contracts import api
 from server.contracts.enums import HoldKind, HoldStatus, Role, SeatStatus, ShowStatus
@@ -223,6 +224,36 @@ async def group_holds(
         )
         for row in rows
     ]
+
+
+def hold_ended(status: str, expires_at: datetime) -> Conflict:
+    """Why a hold can no longer be paid for: released by its buyer (or a refused checkout), or
+    run out."""
+    if status == HoldStatus.RELEASED.value:
+        return Conflict(
+            "This hold was released and its seats went back on sale; nothing was charged. "
+            "Hold the seats again.",
+            reason="hold_released",
+        )
+    return Conflict(
+        f"Your hold expired at {expires_at:%H:%M} UTC and nothing was charged; hold the seats "
+        "again.",
+        reason="hold_expired",
+        expired_at=expires_at.isoformat(),
+    )
+
+
+async def check_replayed_hold(services: Services, answer: dict[str, Any]) -> None:
+    """A retried hold request gets its first answer again only while that hold still holds:
+    a client retrying after a lost connection must not believe it has seats it gave back."""
+    hold_id = uuid.UUID(answer["hold_id"])
+    async with services.engine.connect() as conn:
+        found = await queries.hold_state(conn, hold_id)
+    if found is None:
+        raise NotFound(f"There is no hold {hold_id}; hold seats first.")
+    status, expires_at = found
+    if status != HoldStatus.ACTIVE.value or expires_at <= services.clock.now():
+        raise hold_ended(status, expires_at)
 
 
 async def release(services: Services, principal: Principal, hold_id: uuid.UUID) -> None:
