@@ -213,7 +213,9 @@ async def _coupon(
     # customer a clerk books a waiting-list offer for; never the clerk's own account.
     found = await pricing_queries.coupon_for(conn, code, context.buyer_id)
     if found is None:
-        raise Invalid(f"There is no coupon {code.strip()!r}; check the code.", field="coupon_code")
+        # Echo only what a coupon code can be (40 characters), not whatever was pasted.
+        shown = code.strip()[:41]
+        raise Invalid(f"There is no coupon {shown!r}; check the code.", field="coupon_code")
     coupon, used_by_user = found
     if (
         coupon.per_user_limit is not None
