@@ -320,8 +320,13 @@ async def update_screen(
     if body.formats is not None:
         formats = screen_formats(body.formats)
         dropped = set(screen.formats) - set(formats)
-        stranded = await queries.future_shows_using(
-            session, now=clock.now(), screen_id=screen_id, formats=dropped
+        # Only a removed format can strand shows: adding one, or resending the same list, never.
+        stranded = (
+            await queries.future_shows_using(
+                session, now=clock.now(), screen_id=screen_id, formats=dropped
+            )
+            if dropped
+            else 0
         )
         if stranded:
             raise Conflict(
@@ -442,8 +447,13 @@ async def update_movie(
     merged = msgspec.structs.replace(_as_create(movie), **changes)
     _check_movie(merged)
     dropped = set(movie.languages) - set(_names(merged.languages))
-    stranded = await queries.future_shows_using(
-        session, now=clock.now(), movie_id=movie_id, languages=dropped
+    # Only a removed language can strand shows: other changes never ask about them.
+    stranded = (
+        await queries.future_shows_using(
+            session, now=clock.now(), movie_id=movie_id, languages=dropped
+        )
+        if dropped
+        else 0
     )
     if stranded:
         raise Conflict(
