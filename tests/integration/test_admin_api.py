@@ -505,6 +505,13 @@ async def test_price_set_changes_future_shows_and_sold_seats_keep_their_price(
         "/api/v1/admin/prices", json={"prices": {"regular": "1"}}, headers=cast.root
     )
     assert "refuses to reprice every show at once" in problem(everything, 422)
+    for typo in ("1e3", "NaN", "Infinity", "0x10"):
+        refused = await client.post(
+            "/api/v1/admin/prices",
+            json={"show_ids": [str(first)], "prices": {"regular": typo}, "dry_run": True},
+            headers=cast.manager,
+        )
+        assert f"{typo!r} is not an amount; write decimal INR like 250.00" in problem(refused, 422)
 
 
 async def test_price_rules_show_base_and_effective_prices(
