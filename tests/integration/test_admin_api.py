@@ -321,8 +321,11 @@ async def test_movies_add_update_and_import_all_or_nothing(
     scheduled = f"/api/v1/admin/movies/{cast.north.movie_id}"
     longer = ok(await client.patch(scheduled, json={"duration_minutes": 149}, headers=cast.root))
     assert longer["duration_minutes"] == 149
+    respelled = await client.patch(scheduled, json={"languages": ["english", "ENGLISH"]},
+                                   headers=cast.root)  # fmt: skip
+    assert ok(respelled)["languages"] == ["english"]  # one language, whatever its case
     dropped = await client.patch(scheduled, json={"languages": ["Hindi"]}, headers=cast.root)
-    assert problem(dropped, 409).startswith("2 future show(s) of this movie are in English;")
+    assert problem(dropped, 409).startswith("2 future show(s) of this movie are in english;")
 
     rows = [
         {**movie, "row": 2, "synopsis": "Now with a synopsis."},

@@ -33,6 +33,7 @@ from server.domain.accounts.security import (
     verify_password,
 )
 from server.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from server.domain.names import distinct_names
 from server.infra.database import DriverPool
 from server.infra.ttl_cache import TtlCache
 
@@ -449,15 +450,6 @@ async def reset_password(
     return api.PasswordResetOut(user_id=user.id, sessions_revoked=revoked, password=generated)
 
 
-def _distinct(names: list[str]) -> list[str]:
-    """Trimmed, each once whatever its case, in the order given."""
-    seen: dict[str, str] = {}
-    for name in (n.strip() for n in names):
-        if name:
-            seen.setdefault(name.lower(), name)
-    return list(seen.values())
-
-
 async def preferences(session: AsyncSession, principal: Principal) -> api.Preferences:
     stored = await queries.preferences_of(session, principal.user_id)
     return msgspec.convert(
@@ -468,6 +460,9 @@ async def preferences(session: AsyncSession, principal: Principal) -> api.Prefer
 async def set_preferences(
     session: AsyncSession, principal: Principal, body: api.Preferences
 ) -> api.Preferences:
-    tastes = {"genres": _distinct(body.genres), "languages": _distinct(body.languages)}
+    tastes = {
+        "genres": distinct_names(body.genres),
+        "languages": distinct_names(body.languages),
+    }
     await queries.set_tastes(session, principal.user_id, tastes)
     return api.Preferences(**tastes)

@@ -114,7 +114,8 @@ async def future_shows_using(
     if formats is not None:
         query = query.where(Show.format.in_(formats))
     if languages is not None:
-        query = query.where(Show.language.in_(languages))
+        # A movie's languages may be re-spelled ("english") after its shows were scheduled.
+        query = query.where(func.lower(Show.language).in_([x.lower() for x in languages]))
     return int(await session.scalar(query) or 0)
 
 
