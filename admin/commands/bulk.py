@@ -156,9 +156,10 @@ def convert_rows(
     known = {f.encode_name for f in msgspec.structs.fields(kind)} - {"row"}
     stray = [c for c in records.columns if c.split(".")[0] not in known]
     if stray:
+        prices = " (prices.<seat type> or prices_minor.<seat type> for prices)"
         raise CliError(
-            f"unknown column(s) {', '.join(stray)}; the columns are {', '.join(sorted(known))} "
-            "(prices.<seat type> or prices_minor.<seat type> for prices)"
+            f"unknown column(s) {', '.join(stray)}; the columns are {', '.join(sorted(known))}"
+            + (prices if "prices" in known else "")
         )
     rows: list[S] = []
     problems = list(records.problems)

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from admin.commands.bulk import convert_rows, read_records
 from admin.main import app
+from admin.output import CliError
 from server.contracts.admin import MovieRow
 from server.contracts.enums import Role
 from tests.cli.test_admin_accounts import StartServer
@@ -180,3 +181,12 @@ def test_movie_import_lists_every_unreadable_cell_of_a_row(tmp_path: Path) -> No
         (2, "duration_minutes"),
         (2, "release_date"),
     ]
+
+
+def test_an_unknown_movie_column_names_the_movie_columns_only(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.csv"
+    typo.write_text("title,foo\nx,y\n")
+    with pytest.raises(CliError) as refused:
+        convert_rows(read_records(typo), MovieRow)
+    assert refused.value.message.startswith("unknown column(s) foo; the columns are cast,")
+    assert "prices" not in refused.value.message
