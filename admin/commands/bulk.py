@@ -8,9 +8,11 @@ import io
 import json
 import re
 import sys
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -128,7 +130,8 @@ def _csv_records(text: str) -> Records:
 
 def _json_records(path: Path, text: str) -> Records:
     try:
-        data = json.loads(text)
+        # Exact decimals, never floats: a price of 650.10 must stay 650.10.
+        data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise CliError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
     if not isinstance(data, list):
@@ -153,9 +156,10 @@ def convert_rows(
     known = {f.encode_name for f in msgspec.structs.fields(kind)} - {"row"}
     stray = [c for c in records.columns if c.split(".")[0] not in known]
     if stray:
+        prices = " (prices.<seat type> or prices_minor.<seat type> for prices)"
         raise CliError(
-            f"unknown column(s) {', '.join(stray)}; the columns are {', '.join(sorted(known))} "
-            "(prices.<seat type> or prices_minor.<seat type> for prices)"
+            f"unknown column(s) {', '.join(stray)}; the columns are {', '.join(sorted(known))}"
+            + (prices if "prices" in known else "")
         )
     rows: list[S] = []
     problems = list(records.problems)
@@ -165,11 +169,68 @@ def convert_rows(
             problems.append(RowProblem(row=number, column=column, reason="unknown column"))
         if unknown:
             continue
+        record = _numbers_as_text(record, kind)
+        cells = _cell_problems(number, record, kind)
+        if cells:
+            problems += cells
+            continue
         try:
             rows.append(msgspec.convert({**record, "row": number}, kind, strict=False))
         except msgspec.ValidationError as exc:
-            problems.append(_problem(number, record, str(exc)))
+            # A row's own check names one problem a line.
+            problems += [_problem(number, record, line) for line in str(exc).splitlines()]
     return rows, problems
+
+
+def _cell_problems(number: int, record: dict[str, Any], kind: type[S]) -> list[RowProblem]:
+    """Every cell of the record that does not fit its field, each read on its own (and each
+    entry of a map, such as every price), plus every required field left out: msgspec stops
+    at the first, and a person wants to fix the file once."""
+    problems: list[RowProblem] = []
+    for spec in msgspec.structs.fields(kind):
+        name = spec.encode_name
+        if name == "row":
+            continue
+        if name not in record:
+            if spec.required:
+                problems.append(RowProblem(row=number, column=name, reason="required, but empty"))
+            continue
+        value = record[name]
+        cells = [(name, value, spec.type)]
+        if typing.get_origin(spec.type) is dict and isinstance(value, dict):
+            value_type = typing.get_args(spec.type)[1]
+            cells = [(f"{name}.{key}", item, value_type) for key, item in value.items()]
+        for column, cell, wanted in cells:
+            try:
+                msgspec.convert(cell, wanted, strict=False)
+            except msgspec.ValidationError as exc:
+                problems.append(_problem(number, {name: cell}, _at(column, str(exc))))
+    return problems
+
+
+def _numbers_as_text(record: dict[str, Any], kind: type[S]) -> dict[str, Any]:
+    """JSON numbers where ``kind`` wants text (prices in major units: 450.00) as their exact
+    text, so a JSON file may write prices as numbers."""
+
+    def text(value: Any, wanted: Any) -> Any:
+        number = isinstance(value, (int, Decimal)) and not isinstance(value, bool)
+        return str(value) if number and wanted is str else value
+
+    fixed = dict(record)
+    for spec in msgspec.structs.fields(kind):
+        value = record.get(spec.encode_name)
+        if typing.get_origin(spec.type) is dict and isinstance(value, dict):
+            wanted = typing.get_args(spec.type)[1]
+            fixed[spec.encode_name] = {k: text(v, wanted) for k, v in value.items()}
+        elif value is not None:
+            fixed[spec.encode_name] = text(value, spec.type)
+    return fixed
+
+
+def _at(column: str, message: str) -> str:
+    """msgspec's message about a lone cell, pointed at the cell's column."""
+    core, _, path = message.partition(" - at `$")
+    return f"{core} - at `$.{column}{path}" if path else f"{core} - at `$.{column}`"
 
 
 def _problem(number: int, record: dict[str, Any], message: str) -> RowProblem:
@@ -184,12 +245,14 @@ def _problem(number: int, record: dict[str, Any], message: str) -> RowProblem:
     path = at.group(1) if at else "-"
     column, value = _offending(record, path)
     core = message.split(" - at ")[0]
+    # A JSON number is read as an exact Decimal: show it as it stands in the file.
+    shown = str(value) if isinstance(value, Decimal) else repr(value)
     if core.startswith("Expected `int`"):
-        reason = f"{value!r} is not a whole number"
+        reason = f"{shown} is not a whole number"
     elif "date" in core:
-        reason = f"{value!r} is not a date; write YYYY-MM-DD"
+        reason = f"{shown} is not a date; write YYYY-MM-DD"
     else:
-        reason = f"{core} (got {value!r})"
+        reason = f"{core} (got {shown})"
     return RowProblem(row=number, column=column, reason=reason)
 
 

@@ -4,7 +4,6 @@ statement to file."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -24,14 +23,13 @@ from admin.commands.analytics import (
     write_csv,
 )
 from admin.output import JsonFlag, examples, print_json, stdout, warn
-from server.contracts.reports import SettlementLine, SettlementOut
+from server.contracts.reports import SettlementLine, SettlementOut, period_days
 
 EXAMPLES = examples(
     "bms admin settlement --theater 'Harbour Screens' --period 2026-11",
     "bms admin settlement --theater T --period 2026-11 --pdf harbour-2026-11.pdf --csv days.csv",
     "bms admin settlement --theater T --period 2026-11 --json | jq .total.net_payable_minor",
 )
-PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 LINE_FIELDS = [field.name for field in msgspec.structs.fields(SettlementLine)]
 
 # (heading, field) of the per-day table; the terminal leaves out the ones marked False.
@@ -88,8 +86,10 @@ def settlement(
     the day they were made. The table shows major units of the theater's currency; --json
     and --csv carry integer minor units; --pdf writes a statement to file.
     """
-    if PERIOD.fullmatch(period.strip()) is None:
-        raise typer.BadParameter(f"{period!r} is not a month; write YYYY-MM", param_hint="--period")
+    try:
+        period_days(period)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from None
     quiet = exports_to_stdout(as_json, csv_file)
     statement = theater_report(
         "/api/v1/admin/settlement", SettlementOut, theater, period=period.strip()

@@ -10,6 +10,7 @@ import msgspec
 import typer
 
 from admin.api import AdminApi, as_uuid, connect
+from admin.commands.theaters import theater_id_for
 from admin.output import (
     EXIT_USAGE,
     AdminTyper,
@@ -71,7 +72,7 @@ def _with_password(user: api.UserOut, password: str | None) -> object:
     "create",
     epilog=examples(
         "bms admin user create --name 'Asha Rao' --role clerk --email asha@example.com "
-        "--theater THEATER_ID",
+        "--theater 'Harbour Screens'",
         "bms admin user create --name 'Lobby kiosk 1' --role kiosk --theater THEATER_ID",
     ),
 )
@@ -82,9 +83,9 @@ def create(
         str | None, typer.Option(help="Login e-mail; without one the account cannot log in.")
     ] = None,
     theater: Annotated[
-        list[uuid.UUID] | None,
+        list[str] | None,
         typer.Option(
-            help="A theater id the account acts for; repeat for several. "
+            help="A theater (id or name) the account acts for; repeat for several. "
             "Clerks, kiosks and theater admins need at least one."
         ),
     ] = None,
@@ -107,15 +108,15 @@ def create(
     generated = None
     if password is None and email is not None and role is not Role.KIOSK:
         password = generated = secrets.token_urlsafe(12)
-    body = api.UserCreate(
-        name=name,
-        role=role.value,
-        email=email,
-        phone=phone,
-        password=password,
-        theater_ids=theater or [],
-    )
     with connect() as client:
+        body = api.UserCreate(
+            name=name,
+            role=role.value,
+            email=email,
+            phone=phone,
+            password=password,
+            theater_ids=[theater_id_for(client, ref) for ref in theater or []],
+        )
         user = client.post("/api/v1/admin/users", api.UserOut, body)
     record(_user_fields(user, generated), as_json=as_json, data=_with_password(user, generated))
     if generated:
@@ -128,7 +129,7 @@ def create(
 def list_users(
     role: Annotated[Role | None, typer.Option(help="Only accounts with this role.")] = None,
     theater: Annotated[
-        uuid.UUID | None, typer.Option(help="Only accounts acting for this theater id.")
+        str | None, typer.Option(help="Only accounts acting for this theater (id or name).")
     ] = None,
     email: Annotated[str | None, typer.Option(help="Only the account with this e-mail.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 200,
@@ -144,7 +145,7 @@ def list_users(
             "/api/v1/admin/users",
             list[api.UserOut],
             role=role.value if role else None,
-            theater_id=theater,
+            theater_id=theater_id_for(client, theater) if theater else None,
             email=email,
             limit=limit,
         )

@@ -236,27 +236,30 @@ class SettlementLine(msgspec.Struct, kw_only=True):
     row: int = 0  # the file's row number, for the report
 
     def __post_init__(self) -> None:
-        # Messages start with the column they are about ("column: what is wrong"), so a file's
-        # report can name the cell.
+        # Each problem starts with the column it is about ("column: what is wrong"), one a
+        # line and all of them at once, so a file's report names every bad cell of the row.
         self.reference = self.reference.strip()
         self.currency = self.currency.strip().upper()
         self.type = self.type.strip().lower()
         self.capture_reference = (self.capture_reference or "").strip() or None
+        problems = []
         if self.type not in SETTLEMENT_TYPES:
-            raise ValueError(f"type: {self.type!r} is neither capture nor refund")
+            problems.append(f"type: {self.type!r} is neither capture nor refund")
         if not self.reference:
-            raise ValueError("reference: empty; give the gateway's id of the line")
+            problems.append("reference: empty; give the gateway's id of the line")
         if len(self.currency) != 3 or not self.currency.isalpha():
-            raise ValueError(f"currency: {self.currency!r} is not a 3-letter code such as INR")
+            problems.append(f"currency: {self.currency!r} is not a 3-letter code such as INR")
         if self.amount_minor == 0:
-            raise ValueError("amount_minor: 0 moves no money; leave the line out")
+            problems.append("amount_minor: 0 moves no money; leave the line out")
         if self.type == "capture":
             if self.amount_minor < 0:
-                raise ValueError(
+                problems.append(
                     "amount_minor: a capture is positive (only a refund may be written negative)"
                 )
             if self.capture_reference not in (None, self.reference):
-                raise ValueError("capture_reference: only a refund line names another capture")
+                problems.append("capture_reference: only a refund line names another capture")
+        if problems:
+            raise ValueError("\n".join(problems))
         self.amount_minor = abs(self.amount_minor)
 
 

@@ -8,11 +8,36 @@ says where the decimal point goes (INR 2, JPY 0). Dates and times are local to t
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import calendar
+import re
+from datetime import MAXYEAR, MINYEAR, date, datetime
 from enum import StrEnum
 from uuid import UUID
 
 import msgspec
+
+_PERIOD = re.compile(r"(\d{4})-(\d{2})")
+# A period ends at the next month's first local midnight, which the last year has no room
+# for; the CLI checks the same range before asking.
+FIRST_PERIOD, LAST_PERIOD = f"{MINYEAR:04d}-01", f"{MAXYEAR - 1:04d}-12"
+
+
+def period_days(period: str) -> tuple[date, date]:
+    """``"2026-11"`` → (2026-11-01, 2026-11-30); ValueError saying the format and range."""
+    match = _PERIOD.fullmatch(period.strip())
+    if match is not None:
+        year, month = int(match[1]), int(match[2])
+        if MINYEAR <= year < MAXYEAR and 1 <= month <= 12:
+            return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    raise ValueError(
+        f"{period!r} is not a month; write YYYY-MM from {FIRST_PERIOD} to {LAST_PERIOD}, "
+        "e.g. 2026-11"
+    )
+
+
+def period_text(first: date) -> str:
+    """The period of a month as YYYY-MM, four-digit year included (0001-01)."""
+    return f"{first.year:04d}-{first.month:02d}"
 
 
 class ReportTheater(msgspec.Struct, kw_only=True):

@@ -236,10 +236,11 @@ def test_accounts_in_process_against_a_real_server(
     created = runner.invoke(
         app,
         ["user", "create", "--name", "Ben", "--role", "clerk", "--email", "ben@example.test",
-         "--theater", str(accounts.north), "--json"],
+         "--theater", "test cinema north", "--json"],
     )  # fmt: skip
     assert created.exit_code == 0, created.output
     ben = json.loads(created.stdout)
+    assert ben["theater_ids"] == [str(accounts.north)]  # the theater's name, as elsewhere
     assert "shown only this once" in created.stderr
     table = runner.invoke(app, ["user", "list"])
     assert table.exit_code == 0
@@ -262,7 +263,8 @@ def test_accounts_in_process_against_a_real_server(
     clerk_list = runner.invoke(app, ["user", "list"], env=ben_home)
     assert clerk_list.exit_code == 1
     assert clerk_list.stderr == (
-        "error: 403 Forbidden: This needs one of the roles theater_admin; you are clerk.\n"
+        "error: 403 Forbidden: This needs one of the roles theater_admin, platform_admin; "
+        "you are clerk.\n"
     )
 
     token = json.loads(runner.invoke(app, ["token", "create", "ci", "--json"]).stdout)

@@ -11,7 +11,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
+from admin.commands.bulk import convert_rows, read_records
 from admin.main import app
+from admin.output import CliError
+from server.contracts.admin import MovieRow
 from server.contracts.enums import Role
 from tests.cli.test_admin_accounts import StartServer
 from tests.factories import LAYOUTS, make_user, make_world
@@ -164,3 +167,26 @@ def test_catalog_commands_show_examples(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "bms admin " + " ".join(command) in result.stdout
+
+
+def test_movie_import_lists_every_unreadable_cell_of_a_row(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "title,languages,genres,duration_minutes,certification,release_date\n"
+        ",English,Drama,abc,UA,2027-02-30\n"
+    )
+    _, problems = convert_rows(read_records(bad), MovieRow)
+    assert [(p.row, p.column) for p in problems] == [
+        (2, "title"),
+        (2, "duration_minutes"),
+        (2, "release_date"),
+    ]
+
+
+def test_an_unknown_movie_column_names_the_movie_columns_only(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.csv"
+    typo.write_text("title,foo\nx,y\n")
+    with pytest.raises(CliError) as refused:
+        convert_rows(read_records(typo), MovieRow)
+    assert refused.value.message.startswith("unknown column(s) foo; the columns are cast,")
+    assert "prices" not in refused.value.message

@@ -98,6 +98,13 @@ async def test_month_end_settlement_by_the_real_command(
     assert wrong.returncode == 2 and "write YYYY-MM" in wrong.stderr
 
 
+@pytest.mark.parametrize("period", ["9999-12", "0000-01", "2026-00"])
+def test_a_month_the_server_cannot_settle_is_a_usage_error(period: str) -> None:
+    done = runner.invoke(app, ["settlement", "--theater", "T", "--period", period])
+    assert done.exit_code == 2
+    assert "0001-01 to 9998-12" in done.stderr
+
+
 @pytest.fixture
 async def week(
     server_factory: StartServer,

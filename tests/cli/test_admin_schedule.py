@@ -174,6 +174,35 @@ def test_the_sample_schedules_say_the_same_in_csv_and_json() -> None:
         )  # fmt: skip
 
 
+def test_json_prices_may_be_numbers_read_exactly(tmp_path: Path) -> None:
+    sample = json.loads((ROOT / "fixtures/schedule-sample.json").read_text())[0]
+    del sample["prices_minor"]
+    numbers = tmp_path / "numbers.json"
+    numbers.write_text(json.dumps([sample])[:-2] + ', "prices": {"regular": 500, '
+                       '"premium": 650.10, "companion": 1e3}}]')  # fmt: skip
+    [row], problems = convert_rows(read_records(numbers), ScheduleRow)
+    assert problems == []
+    # As written (1e3 stays an exponent, which the server refuses as not an amount).
+    assert row.prices == {"regular": "500", "premium": "650.10", "companion": "1E+3"}
+
+
+def test_every_unreadable_cell_of_a_row_is_reported(tmp_path: Path) -> None:
+    sample = json.loads((ROOT / "fixtures/schedule-sample.json").read_text())[0]
+    bad = {"regular": 500.5, "premium": "65000", "wheelchair": True, "companion": "x"}
+    items = tmp_path / "items.json"
+    items.write_text(json.dumps([{**sample, "prices_minor": bad}]))
+    short = tmp_path / "short.csv"
+    short.write_text("movie,theater,screen,starts_at\nM,T,S,2027-01-01 10:00\n")
+    _, problems = convert_rows(read_records(items), ScheduleRow)
+    _, missing = convert_rows(read_records(short), ScheduleRow)
+    assert [(p.column, p.reason) for p in problems] == [
+        ("prices_minor.regular", "500.5 is not a whole number"),
+        ("prices_minor.wheelchair", "True is not a whole number"),
+        ("prices_minor.companion", "'x' is not a whole number"),
+    ]
+    assert [(p.row, p.column) for p in missing] == [(2, "language"), (2, "format")]
+
+
 def test_unreadable_rows_and_unknown_columns_are_reported_before_any_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

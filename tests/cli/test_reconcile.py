@@ -257,6 +257,21 @@ def test_a_bad_cell_is_named_by_row_and_column(
     assert "Traceback" not in answer.output
 
 
+def test_every_bad_cell_of_a_row_is_listed_at_once(tmp_path: Path) -> None:
+    bad = written(
+        tmp_path, "bad.csv", HEADER,
+        "refund,re_x,cap_x,abc,INR,2026-13-01",
+        "bogus,re_y,cap_x,0,XXXX,2026-11-20",
+    )  # fmt: skip
+    answer = reconcile(bad)
+    assert answer.exit_code == 2, answer.output
+    cells = [line.replace("│", " ").split()[:2] for line in answer.stdout.splitlines()[2:]]
+    assert cells == [
+        ["2", "amount_minor"], ["2", "date"],
+        ["3", "type"], ["3", "currency"], ["3", "amount_minor"],
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

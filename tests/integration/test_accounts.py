@@ -155,6 +155,32 @@ async def test_theater_admin_creates_clerks_for_own_theater_only(
     assert platform.status_code == 403
 
 
+async def test_creating_a_user_checks_each_field_like_the_rest_of_the_product(
+    client: AsyncTestClient, staff: Staff
+) -> None:
+    north = [str(staff.north)]
+    clerk = {"name": "QA c", "role": "clerk", "email": "qa@example.test", "theater_ids": north}
+    cases = {
+        "The password is too short: use at least 8 characters": {"password": "short"},
+        "email 'not-an-email' is not an e-mail address": {"email": "not-an-email"},
+        "name must be 1 to 200 characters; it is 0.": {"name": "  "},
+        "phone 'call me' is not a phone number": {"phone": "call me"},
+    }
+    for start, change in cases.items():
+        refused = await create_user(client, staff.platform, **{**clerk, **change})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"].startswith(start)
+    nowhere = uuid.UUID(int=0)
+    unknown = await create_user(client, staff.platform, **{**clerk, "theater_ids": [str(nowhere)]})
+    assert unknown.status_code == 404
+    assert unknown.json()["detail"] == (
+        f"There is no theater {nowhere}; `bms admin theater list` shows them."
+    )
+    fine = await create_user(client, staff.platform, **{**clerk, "email": " qa@example.test "})
+    assert fine.status_code == 201, fine.text
+    assert fine.json()["email"] == "qa@example.test"
+
+
 async def test_creating_a_user_with_a_taken_email_is_a_conflict(
     client: AsyncTestClient, staff: Staff
 ) -> None:
@@ -327,6 +353,13 @@ async def test_token_create_use_revoke(client: AsyncTestClient, staff: Staff) ->
     forever = {"name": "forever", "expires_in_days": 10**12}
     refused = await client.post("/api/v1/tokens", headers=auth(staff.north_admin), json=forever)
     assert refused.status_code == 422 and "expires_in_days must be" in refused.json()["detail"]
+    # A refusal names what was refused: revoking, not creating.
+    theirs = await client.post("/api/v1/tokens", headers=auth(staff.platform), json={"name": "ci"})
+    refused = await client.delete(
+        f"/api/v1/tokens/{theirs.json()['token_id']}", headers=auth(staff.north_admin)
+    )
+    assert refused.status_code == 403
+    assert refused.json()["detail"].startswith("You cannot revoke a token of that account")
 
 
 async def test_kiosk_tokens_belong_to_kiosk_users_of_own_theaters(
@@ -345,4 +378,10 @@ async def test_kiosk_tokens_belong_to_kiosk_users_of_own_theaters(
 
     assert await kiosk_token(north_kiosk) == 201
     assert await kiosk_token(south_kiosk) == 403
+    foreign = await client.post(
+        "/api/v1/tokens",
+        headers=auth(staff.north_admin),
+        json={"name": "x", "user_id": str(staff.south_clerk.id)},
+    )
+    assert foreign.json()["detail"].startswith("You cannot create a token for that account")
     assert await kiosk_token(staff.north_clerk) == 422

@@ -217,6 +217,10 @@ async def test_screens_come_from_layout_text_with_located_errors(
     assert [(i["line"], i["column"]) for i in response.json()["issues"]] == [(3, 7)]
 
     url = f"/api/v1/admin/screens/{cast.north.screen_id}"
+    # Adding a format (or sending the same ones again) never asks about the future shows.
+    added = ok(await client.patch(url, json={"formats": ["2D", "3D", "IMAX"], "name": "Screen 1"},
+                                  headers=cast.manager))  # fmt: skip
+    assert added["formats"] == ["2D", "3D", "IMAX"]
     dropped_3d = ok(await client.patch(url, json={"formats": ["2D"]}, headers=cast.manager))
     assert dropped_3d["formats"] == ["2D"]
     in_use = await client.patch(url, json={"formats": ["3D"]}, headers=cast.manager)
@@ -313,6 +317,15 @@ async def test_movies_add_update_and_import_all_or_nothing(
         "title: give a title of 1 to 300 characters; duration_minutes: give the running time "
         "in minutes, 1 to 600."
     )
+    # A movie with future shows: any change that keeps its languages goes through.
+    scheduled = f"/api/v1/admin/movies/{cast.north.movie_id}"
+    longer = ok(await client.patch(scheduled, json={"duration_minutes": 149}, headers=cast.root))
+    assert longer["duration_minutes"] == 149
+    respelled = await client.patch(scheduled, json={"languages": ["english", "ENGLISH"]},
+                                   headers=cast.root)  # fmt: skip
+    assert ok(respelled)["languages"] == ["english"]  # one language, whatever its case
+    dropped = await client.patch(scheduled, json={"languages": ["Hindi"]}, headers=cast.root)
+    assert problem(dropped, 409).startswith("2 future show(s) of this movie are in english;")
 
     rows = [
         {**movie, "row": 2, "synopsis": "Now with a synopsis."},
@@ -495,6 +508,13 @@ async def test_price_set_changes_future_shows_and_sold_seats_keep_their_price(
         "/api/v1/admin/prices", json={"prices": {"regular": "1"}}, headers=cast.root
     )
     assert "refuses to reprice every show at once" in problem(everything, 422)
+    for typo in ("1e3", "NaN", "Infinity", "0x10"):
+        refused = await client.post(
+            "/api/v1/admin/prices",
+            json={"show_ids": [str(first)], "prices": {"regular": typo}, "dry_run": True},
+            headers=cast.manager,
+        )
+        assert f"{typo!r} is not an amount; write decimal INR like 250.00" in problem(refused, 422)
 
 
 async def test_price_rules_show_base_and_effective_prices(

@@ -646,10 +646,12 @@ async def test_settlement_refusals(
         )
 
     assert (await settle(month.other.theater_id)).status_code == 403
-    for period in ("2026-13", "2026-1", "November"):
+    for period in ("2026-13", "2026-1", "November", "0000-01", "9999-12"):
         answer = await settle(month.world.theater_id, period)
         assert answer.status_code == 422, period
-        assert "write YYYY-MM, e.g. 2026-11" in answer.json()["detail"]
+        assert "write YYYY-MM from 0001-01 to 9998-12, e.g. 2026-11" in answer.json()["detail"]
+    first = (await settle(month.world.theater_id, "0001-01")).json()
+    assert first["period"] == "0001-01"  # four digits, as it was asked for
     october = (await settle(month.world.theater_id, "2026-10")).json()
     assert october["provisional"] is False
     assert (october["total"]["bookings"], october["total"]["refunds_minor"]) == (1, 0)

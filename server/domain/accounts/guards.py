@@ -33,7 +33,8 @@ async def provide_principal(
 
 def require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles and not principal.is_platform_admin:
-        allowed = ", ".join(r.value for r in roles)
+        # Platform admins always pass, so the sentence names them too.
+        allowed = ", ".join(dict.fromkeys(r.value for r in (*roles, Role.PLATFORM_ADMIN)))
         raise Forbidden(f"This needs one of the roles {allowed}; you are {principal.role.value}.")
 
 

@@ -14,13 +14,21 @@ from sqlalchemy import ColumnElement, and_, func, insert, or_, select, text, upd
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.contracts.enums import Role, TokenKind
-from server.db.models import ApiToken, User, UserTheater
+from server.db.models import ApiToken, Theater, User, UserTheater
 from server.domain.accounts.contact import MIN_PHONE_DIGITS
 from server.infra.database import fetchrow
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+
+
+async def unknown_theaters(
+    session: AsyncSession, theater_ids: Collection[uuid.UUID]
+) -> list[uuid.UUID]:
+    """The ids among ``theater_ids`` that no theater has, in the order given."""
+    found = set(await session.scalars(select(Theater.id).where(Theater.id.in_(theater_ids))))
+    return [t for t in theater_ids if t not in found]
 
 
 async def theater_ids_of(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:

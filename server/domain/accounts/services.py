@@ -33,6 +33,7 @@ from server.domain.accounts.security import (
     verify_password,
 )
 from server.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from server.domain.names import distinct_names
 from server.infra.database import DriverPool
 from server.infra.ttl_cache import TtlCache
 
@@ -198,6 +199,8 @@ async def resolve(
 
 
 def _check_can_manage(actor: Principal, role: Role, theater_ids: list[uuid.UUID]) -> None:
+    """The rule for creating an account (``_check_can_manage_account`` words it for one that
+    exists)."""
     if actor.is_platform_admin:
         return
     if actor.role is not Role.THEATER_ADMIN:
@@ -206,8 +209,18 @@ def _check_can_manage(actor: Principal, role: Role, theater_ids: list[uuid.UUID]
         raise Forbidden(f"A theater admin cannot create {role.value} accounts.")
     if not theater_ids or not all(actor.can_act_for(t) for t in theater_ids):
         raise Forbidden(
-            "You can only create staff for your own theaters; list them in theater_ids."
+            "You can only create staff for your own theaters; give only theaters of yours."
         )
+
+
+def checked_password(password: str) -> str:
+    """The one password rule, for new accounts and resets alike."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters, "
+            "or leave it out to have one generated."
+        )
+    return password
 
 
 def parse_role(value: str) -> Role:
@@ -224,14 +237,26 @@ async def create_user(session: AsyncSession, actor: Principal, body: api.UserCre
     _check_can_manage(actor, role, body.theater_ids)
     if role in {Role.CLERK, Role.KIOSK, Role.THEATER_ADMIN} and not body.theater_ids:
         raise Invalid(f"A {role.value} must be scoped to at least one theater (theater_ids).")
-    if body.email and await queries.user_by_email(session, body.email):
-        raise Conflict(f"A user with e-mail {body.email} already exists.")
+    name = body.name.strip()
+    if not 1 <= len(name) <= MAX_NAME:
+        raise Invalid(f"name must be 1 to {MAX_NAME} characters; it is {len(name)}.")
+    email = checked_email(body.email, "email") if body.email is not None else None
+    phone = checked_phone(body.phone, "phone") if body.phone is not None else None
+    password = checked_password(body.password) if body.password is not None else None
+    unknown = await queries.unknown_theaters(session, body.theater_ids)
+    if unknown:
+        raise NotFound(
+            f"There is no theater {', '.join(map(str, unknown))}; `bms admin theater list` "
+            "shows them."
+        )
+    if email and await queries.user_by_email(session, email):
+        raise Conflict(f"A user with e-mail {email} already exists.")
     user = User(
-        name=body.name,
-        email=body.email,
-        phone=body.phone,
+        name=name,
+        email=email,
+        phone=phone,
         role=role.value,
-        password_hash=hash_password(body.password) if body.password else None,
+        password_hash=hash_password(password) if password else None,
     )
     session.add(user)
     await session.flush()
@@ -276,7 +301,7 @@ async def create_api_token(
         raise NotFound(f"No user {owner_id}.")
     if owner_id != actor.user_id:
         owner_theaters = await queries.theater_ids_of(session, owner.id)
-        _check_can_manage(actor, Role(owner.role), owner_theaters)
+        _check_can_manage_account(actor, Role(owner.role), owner_theaters, "create a token for")
     if kind is TokenKind.KIOSK and owner.role != Role.KIOSK.value:
         raise Invalid("Kiosk tokens belong to kiosk device users; create one with role 'kiosk'.")
     if body.expires_in_days is not None and not 0 <= body.expires_in_days <= MAX_TOKEN_DAYS:
@@ -333,7 +358,12 @@ async def revoke_token(
     if record.user_id != actor.user_id:
         owner = await session.get(User, record.user_id)
         assert owner is not None
-        _check_can_manage(actor, Role(owner.role), await queries.theater_ids_of(session, owner.id))
+        _check_can_manage_account(
+            actor,
+            Role(owner.role),
+            await queries.theater_ids_of(session, owner.id),
+            "revoke a token of",
+        )
     record.revoked_at = record.revoked_at or clock.now()
     await session.commit()
 
@@ -379,14 +409,17 @@ async def list_users(
     ]
 
 
-def _check_can_manage_account(actor: Principal, role: Role, theater_ids: list[uuid.UUID]) -> None:
-    """The rule for creating an account, worded for an account that already exists."""
+def _check_can_manage_account(
+    actor: Principal, role: Role, theater_ids: list[uuid.UUID], doing: str
+) -> None:
+    """The rule for creating an account, worded for ``doing`` something to one that exists
+    ("revoke a token of"), so a refusal names the action it refused."""
     try:
         _check_can_manage(actor, role, theater_ids)
     except Forbidden:
         raise Forbidden(
-            "That account is not one you manage: theater admins manage the clerks, kiosks and "
-            "theater admins of their own theaters only."
+            f"You cannot {doing} that account: it is not one you manage (theater admins manage "
+            "the clerks, kiosks and theater admins of their own theaters only)."
         ) from None
 
 
@@ -406,33 +439,24 @@ async def reset_password(
         raise NotFound(f"No user {user_id}; find users with GET /api/v1/admin/users.")
     if user.id != actor.user_id:
         _check_can_manage_account(
-            actor, Role(user.role), await queries.theater_ids_of(session, user.id)
+            actor,
+            Role(user.role),
+            await queries.theater_ids_of(session, user.id),
+            "reset the password of",
         )
     if user.role == Role.KIOSK.value:
         raise Invalid(
             "Kiosk devices sign in with kiosk tokens, not passwords; create one with "
             "POST /api/v1/tokens and kind 'kiosk'."
         )
-    password = body.password if body.password is not None else secrets.token_urlsafe(12)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters, "
-            "or leave it out to have one generated."
-        )
+    password = checked_password(
+        body.password if body.password is not None else secrets.token_urlsafe(12)
+    )
     user.password_hash = hash_password(password)
     revoked = await queries.revoke_sessions(session, user.id, clock.now(), keep=actor.token_id)
     await session.commit()
     generated = password if body.password is None else None
     return api.PasswordResetOut(user_id=user.id, sessions_revoked=revoked, password=generated)
-
-
-def _distinct(names: list[str]) -> list[str]:
-    """Trimmed, each once whatever its case, in the order given."""
-    seen: dict[str, str] = {}
-    for name in (n.strip() for n in names):
-        if name:
-            seen.setdefault(name.lower(), name)
-    return list(seen.values())
 
 
 async def preferences(session: AsyncSession, principal: Principal) -> api.Preferences:
@@ -445,6 +469,9 @@ async def preferences(session: AsyncSession, principal: Principal) -> api.Prefer
 async def set_preferences(
     session: AsyncSession, principal: Principal, body: api.Preferences
 ) -> api.Preferences:
-    tastes = {"genres": _distinct(body.genres), "languages": _distinct(body.languages)}
+    tastes = {
+        "genres": distinct_names(body.genres),
+        "languages": distinct_names(body.languages),
+    }
     await queries.set_tastes(session, principal.user_id, tastes)
     return api.Preferences(**tastes)

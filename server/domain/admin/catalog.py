@@ -26,6 +26,7 @@ from server.domain.admin import queries
 from server.domain.catalog.screens import create_screen
 from server.domain.catalog.services import forget_lists, movie_out, resolve_city, theater_out
 from server.domain.errors import Conflict, Invalid, NotFound
+from server.domain.names import distinct_names
 from server.layouts import Layout, LayoutError, parse_layout
 
 MAX_HOURS_BEFORE = 720
@@ -99,7 +100,7 @@ async def create_theater(
         address=_text(body.address, "address", 1000),
         latitude=body.latitude,
         longitude=body.longitude,
-        facilities=_names(body.facilities),
+        facilities=distinct_names(body.facilities),
         hold_minutes=body.hold_minutes,
         cleaning_minutes=body.cleaning_minutes,
         convenience_fee_minor=body.convenience_fee_minor,
@@ -115,11 +116,6 @@ async def create_theater(
     await session.commit()
     await forget_lists(redis)
     return await theater_detail(session, theater.id)
-
-
-def _names(values: Iterable[str]) -> list[str]:
-    """Trimmed, without blanks or repeats, in the order given."""
-    return list(dict.fromkeys(v.strip() for v in values if v.strip()))
 
 
 async def _theater(session: AsyncSession, principal: Principal, theater_id: uuid.UUID) -> Theater:
@@ -146,7 +142,7 @@ async def update_theater(
     if "address" in changes:
         changes["address"] = _text(body.address or "", "address", 1000)
     if body.facilities is not None:
-        changes["facilities"] = _names(body.facilities)
+        changes["facilities"] = distinct_names(body.facilities)
     if body.cancellation_policy is not None:
         changes["cancellation_policy"] = cancellation_policy(body.cancellation_policy)
     for field, value in changes.items():
@@ -320,8 +316,13 @@ async def update_screen(
     if body.formats is not None:
         formats = screen_formats(body.formats)
         dropped = set(screen.formats) - set(formats)
-        stranded = await queries.future_shows_using(
-            session, now=clock.now(), screen_id=screen_id, formats=dropped
+        # Only a removed format can strand shows: adding one, or resending the same list, never.
+        stranded = (
+            await queries.future_shows_using(
+                session, now=clock.now(), screen_id=screen_id, formats=dropped
+            )
+            if dropped
+            else 0
         )
         if stranded:
             raise Conflict(
@@ -357,7 +358,7 @@ def movie_problems(movie: contracts.MovieCreate) -> Problems:
     problems: Problems = []
     if not movie.title.strip() or len(movie.title.strip()) > 300:
         problems.append(("title", "give a title of 1 to 300 characters"))
-    if not _names(movie.languages):
+    if not distinct_names(movie.languages):
         problems.append(("languages", "give at least one language, e.g. Hindi"))
     if not 1 <= movie.duration_minutes <= 600:
         problems.append(("duration_minutes", "give the running time in minutes, 1 to 600"))
@@ -381,8 +382,8 @@ def _check_movie(movie: contracts.MovieCreate) -> None:
 def _movie_columns(movie: contracts.MovieCreate) -> dict[str, object]:
     return {
         "title": movie.title.strip(),
-        "languages": _names(movie.languages),
-        "genres": _names(movie.genres),
+        "languages": distinct_names(movie.languages),
+        "genres": distinct_names(movie.genres),
         "duration_minutes": movie.duration_minutes,
         "certification": movie.certification.strip(),
         "release_date": movie.release_date,
@@ -441,9 +442,16 @@ async def update_movie(
     changes = {k: v for k, v in msgspec.structs.asdict(body).items() if v is not None}
     merged = msgspec.structs.replace(_as_create(movie), **changes)
     _check_movie(merged)
-    dropped = set(movie.languages) - set(_names(merged.languages))
-    stranded = await queries.future_shows_using(
-        session, now=clock.now(), movie_id=movie_id, languages=dropped
+    kept = {language.lower() for language in distinct_names(merged.languages)}
+    # Compared as schedules match them: re-spelling "English" as "english" drops nothing.
+    dropped = {language for language in movie.languages if language.lower() not in kept}
+    # Only a removed language can strand shows: other changes never ask about them.
+    stranded = (
+        await queries.future_shows_using(
+            session, now=clock.now(), movie_id=movie_id, languages=dropped
+        )
+        if dropped
+        else 0
     )
     if stranded:
         raise Conflict(

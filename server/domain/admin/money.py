@@ -3,8 +3,9 @@ units), checked and turned into minor units with the currency's exponent."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 # ISO 4217 exponents that are not 2; every other currency has cents, paise, pence...
 CURRENCY_DECIMALS = {
@@ -12,6 +13,9 @@ CURRENCY_DECIMALS = {
     "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
     "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
 }  # fmt: skip
+# Plain decimals only: Decimal alone also reads "1e3", "NaN" and "Infinity", and a typed
+# exponent silently makes a ticket a thousand times dearer.
+AMOUNT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 # A price above this is a typo (a million in major units), not a ticket.
 MAX_MINOR = 10**8
 
@@ -25,14 +29,13 @@ def decimals_of(currency: str) -> int:
 def to_minor(amount: str, currency: str) -> int:
     """``to_minor("250.50", "INR") == 25050``; ValueError with the reason otherwise."""
     decimals = decimals_of(currency)
-    try:
-        value = Decimal(amount.strip())
-    except InvalidOperation:
+    if AMOUNT.fullmatch(amount.strip()) is None:
         raise ValueError(
             f"{amount!r} is not an amount; write decimal {currency} like "
             f"{_example(decimals)} (major units)"
-        ) from None
-    if not value.is_finite() or value < 0:
+        )
+    value = Decimal(amount.strip())
+    if value < 0:
         raise ValueError(f"{amount!r} is not a price; give zero or more {currency}")
     minor = value.scaleb(decimals)
     if minor != minor.to_integral_value():

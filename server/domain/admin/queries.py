@@ -98,11 +98,12 @@ async def future_shows_using(
     now: datetime,
     screen_id: uuid.UUID | None = None,
     movie_id: uuid.UUID | None = None,
-    formats: Collection[str] = (),
-    languages: Collection[str] = (),
+    formats: Collection[str] | None = None,
+    languages: Collection[str] | None = None,
 ) -> int:
     """How many live future shows of a screen or movie are in one of these formats or
-    languages (so removing one would strand them)."""
+    languages (so removing one would strand them). None leaves that filter out; an empty
+    collection matches no show."""
     query = select(func.count()).where(
         Show.starts_at > now, Show.status != ShowStatus.CANCELLED.value
     )
@@ -110,10 +111,11 @@ async def future_shows_using(
         query = query.where(Show.screen_id == screen_id)
     if movie_id is not None:
         query = query.where(Show.movie_id == movie_id)
-    if formats:
+    if formats is not None:
         query = query.where(Show.format.in_(formats))
-    if languages:
-        query = query.where(Show.language.in_(languages))
+    if languages is not None:
+        # A movie's languages may be re-spelled ("english") after its shows were scheduled.
+        query = query.where(func.lower(Show.language).in_([x.lower() for x in languages]))
     return int(await session.scalar(query) or 0)
 
 

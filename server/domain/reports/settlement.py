@@ -11,18 +11,22 @@ charge. The period's total is the sum of its days, so the statement adds up on p
 
 from __future__ import annotations
 
-import calendar
 import os
-import re
 import uuid
-from datetime import MAXYEAR, MINYEAR, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clock import Clock
-from server.contracts.reports import SettlementDay, SettlementLine, SettlementOut
+from server.contracts.reports import (
+    SettlementDay,
+    SettlementLine,
+    SettlementOut,
+    period_days,
+    period_text,
+)
 from server.domain.accounts.principal import Principal
 from server.domain.errors import Invalid, Unavailable
 from server.domain.pricing.services import BASIS_POINTS, round_half_up
@@ -31,7 +35,6 @@ from server.domain.reports.analytics import own_theater
 
 COMMISSION_ENV = "BMS_PLATFORM_COMMISSION_BP"
 DEFAULT_COMMISSION_BP = 1000
-PERIOD = re.compile(r"(\d{4})-(\d{2})")
 LINE_FIELDS = tuple(f.name for f in msgspec.structs.fields(SettlementLine))
 
 
@@ -58,14 +61,10 @@ def commission(base_minor: int, rate_bp: int) -> int:
 
 def month_of(period: str) -> tuple[date, date]:
     """``"2026-11"`` → (2026-11-01, 2026-11-30); Invalid with the format otherwise."""
-    match = PERIOD.fullmatch(period.strip())
-    if match is not None:
-        year, month = int(match[1]), int(match[2])
-        # The last year is out too: the period's end is the next month's first midnight.
-        if MINYEAR <= year < MAXYEAR and 1 <= month <= 12:
-            last_day = calendar.monthrange(year, month)[1]
-            return date(year, month, 1), date(year, month, last_day)
-    raise Invalid(f"period {period!r} is not a month; write YYYY-MM, e.g. 2026-11.")
+    try:
+        return period_days(period)
+    except ValueError as exc:
+        raise Invalid(f"period {exc}.") from None
 
 
 def settle_day(
@@ -118,7 +117,7 @@ async def settlement(
     now = clock.now()
     return SettlementOut(
         theater=theater,
-        period=f"{first:%Y-%m}",
+        period=period_text(first),
         period_start=start,
         period_end=end,
         commission_rate_bp=rate_bp,
