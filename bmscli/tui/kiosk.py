@@ -177,6 +177,6 @@ class KioskApp(BoxOfficeApp):
 
 
 _NO_TOKEN = (
-    "Set BMS_KIOSK_TOKEN to this kiosk's device token (bms admin tokens create --kind kiosk); "
+    "Set BMS_KIOSK_TOKEN to this kiosk's device token (bms admin token create --kind kiosk); "
     "only a demo server lets a kiosk in without one."
 )
