@@ -49,6 +49,7 @@ class KioskApp(BoxOfficeApp):
     ENABLE_COMMAND_PALETTE = False
     THEME = KIOSK_THEME
     LARGE_CONTROLS = True
+    BUYERS_ARE_GUESTS = True
 
     def __init__(
         self,
@@ -133,6 +134,7 @@ class KioskApp(BoxOfficeApp):
         """Back to the welcome screen for the next customer, with any hold released."""
         await self.release_active_hold()
         self.user = None
+        self.city = self.choose_home_city()  # the next customer starts at this kiosk's city
         self.show_base()
 
     def finish_sale(self) -> None:

@@ -499,6 +499,9 @@ async def test_kiosk_sells_as_a_guest_and_an_idle_kiosk_starts_over(
         await until(pilot, lambda: app.active_hold is not None)
         hold = app.active_hold
         assert hold is not None
+        await until(pilot, lambda: isinstance(app.screen, CheckoutScreen))
+        methods = [value for _, value in app.screen.query_one("#method", Select)._options]
+        assert methods == ["card", "upi"]  # a guest's wallet is always empty
 
         app.idle_seconds = 0  # nobody has touched it for "a long time"
         await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
@@ -508,6 +511,27 @@ async def test_kiosk_sells_as_a_guest_and_an_idle_kiosk_starts_over(
         assert statuses(seats.seats, hold.seat_ids) == {SeatStatus.AVAILABLE}
         assert app.user is None
         assert screen is not app.screen
+
+
+async def test_the_next_kiosk_customer_starts_in_the_kiosks_own_city(demo: ServerProcess) -> None:
+    app = KioskApp(demo.url, pin="2468", idle_seconds=3600)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        home = app.city
+        assert home is not None and home.name == "Mumbai"
+        for start_over in ("escape", "idle"):
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
+            await until(pilot, lambda: app.screen.query_one(MovieList).row_count > 0)
+            app.screen.query_one("#city", Select).value = "Bengaluru"
+            await until(pilot, lambda: app.city is not None and app.city.name == "Bengaluru")
+            if start_over == "escape":
+                await pilot.press("escape")
+            else:
+                app.idle_seconds = 0
+            await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+            app.idle_seconds = 3600
+            assert app.city == home, start_over
 
 
 async def test_a_title_typed_right_behind_the_search_key_lands_in_the_search_box(

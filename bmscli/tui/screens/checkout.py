@@ -48,6 +48,7 @@ METHODS = {
     SPLIT_WALLET: "Wallet + card",
 }
 CASH_ONLY = frozenset({PaymentMethod.CASH.value, SPLIT_CASH})  # at the counter
+WALLET_METHODS = frozenset({PaymentMethod.WALLET.value, SPLIT_WALLET})
 # A split pays a typed part this way and the rest by card.
 SPLITS = {SPLIT_CASH: PaymentMethod.CASH.value, SPLIT_WALLET: PaymentMethod.WALLET.value}
 # Which inputs each method needs; the others are hidden.
@@ -101,7 +102,12 @@ class CheckoutScreen(BoxOfficeScreen):
 
     def _methods(self) -> list[tuple[str, str]]:
         clerk = self.office.user is not None and self.office.user.role == Role.CLERK
-        chosen = [m for m in METHODS if m not in CASH_ONLY or clerk]
+        guest = self.office.BUYERS_ARE_GUESTS
+        chosen = [
+            m
+            for m in METHODS
+            if (m not in CASH_ONLY or clerk) and not (m in WALLET_METHODS and guest)
+        ]
         if clerk:  # cash first at the counter
             chosen.sort(key=lambda method: method not in CASH_ONLY)
         return [(METHODS[method], method) for method in chosen]
