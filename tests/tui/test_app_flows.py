@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from textual import events
@@ -18,7 +19,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Select, Tabs
 
-from bmscli.client import ApiClient
+from bmscli.client import ApiClient, ServerUnreachable
 from bmscli.tui.app import BoxOfficeApp
 from bmscli.tui.kiosk import KioskApp
 from bmscli.tui.screens.browse import BrowseScreen
@@ -36,7 +37,7 @@ from bmscli.tui.widgets.countdown import Countdown
 from bmscli.tui.widgets.movie_list import MovieList
 from bmscli.tui.widgets.seat_map import SeatMap
 from bmscli.tui.widgets.show_list import ShowList
-from server.contracts.api import ShowOut
+from server.contracts.api import HoldOut, ShowOut
 from server.contracts.enums import SeatStatus
 from tests.conftest import ROOT, Backend, ServerProcess, free_port, server_env, wait_ready
 from tests.tui.demo_server import SERVER_ENV
@@ -475,6 +476,44 @@ async def test_a_server_restart_shows_the_banner_reconnects_and_keeps_the_choice
             await until(pilot, lambda: screen.hold is None and app.active_hold is None)
     finally:
         server.stop()
+
+
+async def test_a_hold_whose_answer_was_lost_comes_back_to_its_buyer(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    """The server made the hold but its answer never arrived: the seats the live feed now
+    shows held stay this buyer's choice, and once the server answers again the same
+    Idempotency-Key fetches that very hold instead of the seats staying blocked."""
+    show = (await powai_shows_tomorrow(api))[12]
+    app = BoxOfficeApp(demo.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_as_clerk(pilot)
+        asked: list[tuple[str | None, HoldOut]] = []
+        hold_at_the_server = app.api.hold
+
+        async def answer_lost_once(*args: Any, **kwargs: Any) -> HoldOut:
+            hold = await hold_at_the_server(*args, **kwargs)
+            asked.append((kwargs["idempotency_key"], hold))
+            if len(asked) == 1:
+                raise ServerUnreachable("the answer was lost on the way back")
+            return hold
+
+        app.api.hold = answer_lost_once  # type: ignore[method-assign]
+        screen = await open_seats(pilot, show)
+        seat_map = screen.query_one(SeatMap)
+        await pilot.press("space", "right", "space")
+        chosen = seat_map.selected_ids
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, CheckoutScreen))
+        assert screen.hold is not None and seat_map.selected_ids == chosen
+        (first_key, made), (retry_key, replayed) = asked
+        assert retry_key == first_key and replayed.hold_id == made.hold_id
+        assert screen.hold.hold_id == made.hold_id
+        assert not any("someone else" in n.message for n in app._notifications)
+        await pilot.press("escape", "r")
+        await until(pilot, lambda: screen.hold is None and app.active_hold is None)
+    freed = await api.seatmap(show.show_id)
+    assert statuses(freed.seats, chosen) == {SeatStatus.AVAILABLE}
 
 
 # -- the kiosk ---------------------------------------------------------------------------------
