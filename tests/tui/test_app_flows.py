@@ -129,6 +129,10 @@ def text_of(widget: Widget) -> str:
     return " ".join(strip.text for strip in widget.render_lines(widget.region.reset_offset))
 
 
+def notified(app: BoxOfficeApp, words: str) -> bool:
+    return any(words in f"{n.title} {n.message}" for n in app._notifications)
+
+
 def statuses(seatmap_seats: list, seat_ids: object) -> set[str]:
     wanted = set(seat_ids)  # type: ignore[call-overload]
     return {seat.status for seat in seatmap_seats if seat.seat_id in wanted}
@@ -283,6 +287,13 @@ async def test_best_available_hold_with_countdown_then_back_releases(
         await sign_in_as_clerk(pilot)
         screen = await open_seats(pilot, show)
         seat_map = screen.query_one(SeatMap)
+        for party in ("0", "40", "99"):  # refused in the clerk's words, not the API's
+            await pilot.press("b")
+            await until(pilot, lambda: isinstance(app.screen, Prompt))
+            await pilot.press("backspace", *party, "enter")
+            await until(pilot, lambda: notified(app, "from 1 to 10"))
+            assert not notified(app, "Invalid request") and not seat_map.selected_ids
+            app.clear_notifications()
         await pilot.press("b")
         await until(pilot, lambda: isinstance(app.screen, Prompt))
         await pilot.press("backspace", "3", "enter")

@@ -17,13 +17,13 @@ from tests.conftest import ServerProcess
 from tests.tui.test_app_flows import (
     SIZE,
     at_checkout,
+    notified,
     open_seats,
     powai_shows_tomorrow,
     sign_in_as,
     sign_in_as_clerk,
     until,
 )
-from tests.tui.test_staff_flows import notified
 
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000 0000 0000 0002"

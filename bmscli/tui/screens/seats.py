@@ -180,11 +180,24 @@ class SeatScreen(BoxOfficeScreen):
         self.notify(event.reason, severity="warning")
 
     def _ask_party(self, question: str, then: Callable[[int], object]) -> None:
-        """Ask how many seats; a positive answer goes to ``then``."""
+        """Ask how many seats; an answer the server would take goes to ``then``, any other
+        is refused here in the clerk's words (not the API's)."""
+        if self.seatmap is None:
+            self.notify("Wait for the seat map first.", severity="warning")
+            return
+        most = self.seatmap.max_seats_per_hold
 
         def answered(answer: str | None) -> None:
-            if answer and int(answer) > 0:
-                then(int(answer))
+            if answer is None:
+                return  # cancelled
+            if not 1 <= int(answer) <= most:
+                self.notify(
+                    f"Type a number of seats from 1 to {most}; "
+                    f"one sale takes at most {most} seats together.",
+                    severity="warning",
+                )
+                return
+            then(int(answer))
 
         self.app.push_screen(Prompt(question, value=DEFAULT_PARTY, max_length=2), answered)
 
