@@ -83,7 +83,7 @@ def kiosk(
         str | None,
         typer.Option(
             envvar="BMS_KIOSK_TOKEN",
-            help="The kiosk device token (bms admin tokens create --kind kiosk). "
+            help="The kiosk device token (bms admin token create --kind kiosk). "
             "Unset on demo data: the demo kiosk account.",
         ),
     ] = None,

@@ -67,6 +67,8 @@ class BoxOfficeApp(App[None]):
     THEME = BOX_OFFICE_THEME
 
     LARGE_CONTROLS = False  # the kiosk's touch-friendly buttons
+    # Every buyer a fresh guest (the kiosk): no wallet with money in it, so none is offered.
+    BUYERS_ARE_GUESTS = False
 
     offline: reactive[str | None] = reactive(None)
     """Why the server cannot be reached (a sentence), or None while it answers."""

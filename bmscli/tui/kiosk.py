@@ -49,6 +49,7 @@ class KioskApp(BoxOfficeApp):
     ENABLE_COMMAND_PALETTE = False
     THEME = KIOSK_THEME
     LARGE_CONTROLS = True
+    BUYERS_ARE_GUESTS = True
 
     def __init__(
         self,
@@ -133,6 +134,7 @@ class KioskApp(BoxOfficeApp):
         """Back to the welcome screen for the next customer, with any hold released."""
         await self.release_active_hold()
         self.user = None
+        self.city = self.choose_home_city()  # the next customer starts at this kiosk's city
         self.show_base()
 
     def finish_sale(self) -> None:
@@ -177,6 +179,6 @@ class KioskApp(BoxOfficeApp):
 
 
 _NO_TOKEN = (
-    "Set BMS_KIOSK_TOKEN to this kiosk's device token (bms admin tokens create --kind kiosk); "
+    "Set BMS_KIOSK_TOKEN to this kiosk's device token (bms admin token create --kind kiosk); "
     "only a demo server lets a kiosk in without one."
 )

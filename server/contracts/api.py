@@ -223,6 +223,8 @@ class SeatMapOut(msgspec.Struct, kw_only=True):
     height: int
     prices: dict[str, int]
     seats: list[SeatOut]
+    # The most seats one hold (and one best-available suggestion) takes.
+    max_seats_per_hold: int = 10
 
 
 class HoldRequest(msgspec.Struct, kw_only=True):

@@ -16,6 +16,10 @@ class Role(StrEnum):
 # waiting-list offer for them. Not kiosks: their customers act for themselves, as guests.
 COUNTER_STAFF_ROLES = frozenset({Role.CLERK, Role.THEATER_ADMIN, Role.PLATFORM_ADMIN})
 
+# The ``reason`` of the 409 answering a retry while the first request with its
+# Idempotency-Key still runs: send the retry again in a moment.
+IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+
 
 class SeatStatus(StrEnum):
     AVAILABLE = "AVAILABLE"

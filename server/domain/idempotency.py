@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 
+from server.contracts.enums import IDEMPOTENCY_IN_PROGRESS
 from server.domain.accounts.principal import Principal
 from server.domain.errors import Conflict, DomainError, Invalid, problem_of
 from server.infra.state import Services
@@ -79,7 +80,8 @@ async def _replay(
     stored = await services.redis.get(slot)
     if stored is None or stored == PENDING:
         raise Conflict(
-            "A request with this Idempotency-Key is still being processed; retry in a moment."
+            "A request with this Idempotency-Key is still being processed; retry in a moment.",
+            reason=IDEMPOTENCY_IN_PROGRESS,
         )
     record = json.loads(stored)
     if record["digest"] != digest:

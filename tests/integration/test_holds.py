@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clock import FrozenClock
-from server.contracts.enums import Role
+from server.contracts.enums import IDEMPOTENCY_IN_PROGRESS, Role
+from server.domain.idempotency import PENDING
 from tests.factories import auth, make_user, make_world
 
 
@@ -81,6 +83,20 @@ async def test_idempotent_retry_returns_the_same_hold(client, session, world) ->
     assert stale.status_code == 409 and stale.json()["reason"] == "hold_released", stale.text
     quoted = await client.post(f"/api/v1/holds/{hold_id}/quote", json={}, headers=auth(alice))
     assert quoted.status_code == 409 and "was released" in quoted.json()["detail"]
+
+
+async def test_a_retry_while_the_first_request_runs_is_asked_to_wait(
+    client, session, settings, world
+) -> None:
+    user, token = await make_user(session)
+    redis = Redis.from_url(settings.redis_url)
+    await redis.set(f"bms:idem:{user.id}:slow", PENDING)  # the first request is still running
+    await redis.aclose()
+    url = f"/api/v1/shows/{world.show_id}/holds"
+    headers = {**auth(token), "Idempotency-Key": "slow"}
+    retry = await client.post(url, json={"seat_ids": [str(world.seats["G1"])]}, headers=headers)
+    assert retry.status_code == 409
+    assert retry.json()["reason"] == IDEMPOTENCY_IN_PROGRESS  # the TUI waits and asks again
 
 
 async def test_bad_input_is_a_clear_problem(client, session, world) -> None:

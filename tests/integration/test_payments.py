@@ -182,6 +182,25 @@ async def test_gateway_calls_are_idempotent(redis) -> None:
 # -- cash and wallet -------------------------------------------------------------------------
 
 
+async def test_the_quote_promises_points_only_to_buyers_who_earn_them(
+    client, session, world, buyer
+) -> None:
+    _, clerk_token = await make_user(session, role=Role.CLERK, theater_ids=[world.theater_id])
+    clerk = auth(clerk_token)
+    guest = auth((await client.post("/api/v1/auth/guest", json={})).json()["token"])
+    _, customer = buyer
+    earned = {}
+    for who, headers, label in [
+        ("clerk", clerk, "E7"),
+        ("guest", guest, "E8"),
+        ("customer", customer, "E9"),
+    ]:
+        hold_id = await hold_seats(client, headers, world, label)
+        quote = await client.post(f"/api/v1/holds/{hold_id}/quote", headers=headers)
+        earned[who] = quote.json()["loyalty_points_earned"]
+    assert earned == {"clerk": 0, "guest": 0, "customer": TOTAL_ONE_SEAT // 100}
+
+
 async def test_cash_at_the_box_office_gives_change(client, session, engine, world, buyer) -> None:
     _, clerk = await make_user(session, role=Role.CLERK, theater_ids=[world.theater_id])
     hold_id = await hold_seats(client, auth(clerk), world, "E7")

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from textual import events
@@ -18,7 +19,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Select, Tabs
 
-from bmscli.client import ApiClient
+from bmscli.client import ApiClient, ServerUnreachable
 from bmscli.tui.app import BoxOfficeApp
 from bmscli.tui.kiosk import KioskApp
 from bmscli.tui.screens.browse import BrowseScreen
@@ -36,7 +37,7 @@ from bmscli.tui.widgets.countdown import Countdown
 from bmscli.tui.widgets.movie_list import MovieList
 from bmscli.tui.widgets.seat_map import SeatMap
 from bmscli.tui.widgets.show_list import ShowList
-from server.contracts.api import ShowOut
+from server.contracts.api import HoldOut, ShowOut
 from server.contracts.enums import SeatStatus
 from tests.conftest import ROOT, Backend, ServerProcess, free_port, server_env, wait_ready
 from tests.tui.demo_server import SERVER_ENV
@@ -126,6 +127,10 @@ async def at_checkout(pilot: Pilot[None], show: ShowOut) -> CheckoutScreen:
 
 def text_of(widget: Widget) -> str:
     return " ".join(strip.text for strip in widget.render_lines(widget.region.reset_offset))
+
+
+def notified(app: BoxOfficeApp, words: str) -> bool:
+    return any(words in f"{n.title} {n.message}" for n in app._notifications)
 
 
 def statuses(seatmap_seats: list, seat_ids: object) -> set[str]:
@@ -282,6 +287,13 @@ async def test_best_available_hold_with_countdown_then_back_releases(
         await sign_in_as_clerk(pilot)
         screen = await open_seats(pilot, show)
         seat_map = screen.query_one(SeatMap)
+        for party in ("0", "40", "99"):  # refused in the clerk's words, not the API's
+            await pilot.press("b")
+            await until(pilot, lambda: isinstance(app.screen, Prompt))
+            await pilot.press("backspace", *party, "enter")
+            await until(pilot, lambda: notified(app, "from 1 to 10"))
+            assert not notified(app, "Invalid request") and not seat_map.selected_ids
+            app.clear_notifications()
         await pilot.press("b")
         await until(pilot, lambda: isinstance(app.screen, Prompt))
         await pilot.press("backspace", "3", "enter")
@@ -477,6 +489,44 @@ async def test_a_server_restart_shows_the_banner_reconnects_and_keeps_the_choice
         server.stop()
 
 
+async def test_a_hold_whose_answer_was_lost_comes_back_to_its_buyer(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    """The server made the hold but its answer never arrived: the seats the live feed now
+    shows held stay this buyer's choice, and once the server answers again the same
+    Idempotency-Key fetches that very hold instead of the seats staying blocked."""
+    show = (await powai_shows_tomorrow(api))[12]
+    app = BoxOfficeApp(demo.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_as_clerk(pilot)
+        asked: list[tuple[str | None, HoldOut]] = []
+        hold_at_the_server = app.api.hold
+
+        async def answer_lost_once(*args: Any, **kwargs: Any) -> HoldOut:
+            hold = await hold_at_the_server(*args, **kwargs)
+            asked.append((kwargs["idempotency_key"], hold))
+            if len(asked) == 1:
+                raise ServerUnreachable("the answer was lost on the way back")
+            return hold
+
+        app.api.hold = answer_lost_once  # type: ignore[method-assign]
+        screen = await open_seats(pilot, show)
+        seat_map = screen.query_one(SeatMap)
+        await pilot.press("space", "right", "space")
+        chosen = seat_map.selected_ids
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, CheckoutScreen))
+        assert screen.hold is not None and seat_map.selected_ids == chosen
+        (first_key, made), (retry_key, replayed) = asked
+        assert retry_key == first_key and replayed.hold_id == made.hold_id
+        assert screen.hold.hold_id == made.hold_id
+        assert not any("someone else" in n.message for n in app._notifications)
+        await pilot.press("escape", "r")
+        await until(pilot, lambda: screen.hold is None and app.active_hold is None)
+    freed = await api.seatmap(show.show_id)
+    assert statuses(freed.seats, chosen) == {SeatStatus.AVAILABLE}
+
+
 # -- the kiosk ---------------------------------------------------------------------------------
 
 
@@ -499,6 +549,9 @@ async def test_kiosk_sells_as_a_guest_and_an_idle_kiosk_starts_over(
         await until(pilot, lambda: app.active_hold is not None)
         hold = app.active_hold
         assert hold is not None
+        await until(pilot, lambda: isinstance(app.screen, CheckoutScreen))
+        methods = [value for _, value in app.screen.query_one("#method", Select)._options]
+        assert methods == ["card", "upi"]  # a guest's wallet is always empty
 
         app.idle_seconds = 0  # nobody has touched it for "a long time"
         await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
@@ -508,6 +561,27 @@ async def test_kiosk_sells_as_a_guest_and_an_idle_kiosk_starts_over(
         assert statuses(seats.seats, hold.seat_ids) == {SeatStatus.AVAILABLE}
         assert app.user is None
         assert screen is not app.screen
+
+
+async def test_the_next_kiosk_customer_starts_in_the_kiosks_own_city(demo: ServerProcess) -> None:
+    app = KioskApp(demo.url, pin="2468", idle_seconds=3600)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        home = app.city
+        assert home is not None and home.name == "Mumbai"
+        for start_over in ("escape", "idle"):
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, BrowseScreen))
+            await until(pilot, lambda: app.screen.query_one(MovieList).row_count > 0)
+            app.screen.query_one("#city", Select).value = "Bengaluru"
+            await until(pilot, lambda: app.city is not None and app.city.name == "Bengaluru")
+            if start_over == "escape":
+                await pilot.press("escape")
+            else:
+                app.idle_seconds = 0
+            await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+            app.idle_seconds = 3600
+            assert app.city == home, start_over
 
 
 async def test_a_title_typed_right_behind_the_search_key_lands_in_the_search_box(

@@ -9,6 +9,7 @@ from textual.widgets import Input, Select
 from bmscli.client import ApiClient
 from bmscli.tui.app import BoxOfficeApp
 from bmscli.tui.screens.checkout import SPLIT_CASH, CheckoutScreen
+from bmscli.tui.screens.prompt import Prompt
 from bmscli.tui.screens.ticket import TicketScreen
 from server.contracts.checkout import BookingRequest, CardIn, PaymentPart
 from server.contracts.enums import SeatStatus
@@ -16,12 +17,13 @@ from tests.conftest import ServerProcess
 from tests.tui.test_app_flows import (
     SIZE,
     at_checkout,
+    notified,
+    open_seats,
     powai_shows_tomorrow,
     sign_in_as,
     sign_in_as_clerk,
     until,
 )
-from tests.tui.test_staff_flows import notified
 
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000 0000 0000 0002"
@@ -129,3 +131,57 @@ async def test_a_customer_with_points_spends_them_at_checkout(
         await pilot.press("f10")
         await until(pilot, lambda: isinstance(app.screen, TicketScreen))
     assert (await api.me()).loyalty_points == quote.loyalty_points_earned
+
+
+async def test_a_coupon_typed_but_not_applied_is_priced_before_anything_is_charged(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    """A busy clerk types the coupon and goes straight to Pay: the first press prices it and
+    charges nothing; a refused coupon says why and is not paid around."""
+    shows = await powai_shows_tomorrow(api)
+    app = BoxOfficeApp(demo.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_as(pilot, "alice@demo.bms")
+        screen = await open_seats(pilot, shows[10])
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, Prompt))
+        await pilot.press("backspace", "3", "enter", "p")
+        await until(pilot, lambda: isinstance(app.screen, CheckoutScreen))
+        checkout = app.screen
+        assert isinstance(checkout, CheckoutScreen)
+        await until(pilot, lambda: checkout.quote is not None)
+        full = checkout.quote
+        assert full is not None and full.amounts.discount_minor == 0
+
+        checkout.query_one("#coupon", Input).value = "FLAT100"
+        checkout.query_one("#method", Select).value = "card"
+        await pilot.pause()
+        type_card(checkout, GOOD_CARD)
+        await pilot.press("f10")
+        await until(pilot, lambda: notified(app, "Pay again to charge it"))
+        quote = checkout.quote
+        assert quote is not None and quote.amounts.discount_minor == 10000
+        assert app.screen is checkout and screen.hold is not None  # nothing charged yet
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(app.screen, TicketScreen))
+        ticket = app.screen
+        assert isinstance(ticket, TicketScreen)
+        assert ticket.booking.amounts.total_minor == full.amounts.total_minor - 10000
+        await until(pilot, lambda: ticket.art is not None)  # its worker done before exiting
+
+    # At the counter a per-customer coupon is refused: the clerk hears why, nothing is paid.
+    app = BoxOfficeApp(demo.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_as_clerk(pilot)
+        checkout = await at_checkout(pilot, shows[11])
+        checkout.query_one("#coupon", Input).value = "FLAT100"
+        total = checkout.quote.amounts.total_minor  # type: ignore[union-attr]
+        checkout.query_one("#tendered", Input).value = str(total // 100 + 1)
+        await pilot.press("f10")
+        await until(pilot, lambda: notified(app, "apply or clear the coupon"))
+        assert notified(app, "walk-up sale")
+        assert app.screen is checkout and app.active_hold is not None
+        checkout.query_one("#coupon", Input).value = ""
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(app.screen, TicketScreen))
+        await until(pilot, lambda: app.screen.art is not None)  # type: ignore[attr-defined]

@@ -35,6 +35,7 @@ from tests.conftest import ServerProcess
 from tests.polling import eventually
 from tests.tui.test_app_flows import (
     SIZE,
+    notified,
     open_seats,
     powai_shows_tomorrow,
     sign_in_as,
@@ -77,10 +78,6 @@ async def look_up_at_the_desk(pilot: Pilot[None], typed: str) -> BookingsScreen:
     desk.query_one("#lookup", Input).value = typed
     await pilot.press("enter")
     return desk
-
-
-def notified(app: BoxOfficeApp, words: str) -> bool:
-    return any(words in f"{n.title} {n.message}" for n in app._notifications)
 
 
 def test_what_the_clerk_types_is_a_code_a_phone_or_an_email() -> None:

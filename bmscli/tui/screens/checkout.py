@@ -48,6 +48,7 @@ METHODS = {
     SPLIT_WALLET: "Wallet + card",
 }
 CASH_ONLY = frozenset({PaymentMethod.CASH.value, SPLIT_CASH})  # at the counter
+WALLET_METHODS = frozenset({PaymentMethod.WALLET.value, SPLIT_WALLET})
 # A split pays a typed part this way and the rest by card.
 SPLITS = {SPLIT_CASH: PaymentMethod.CASH.value, SPLIT_WALLET: PaymentMethod.WALLET.value}
 # Which inputs each method needs; the others are hidden.
@@ -74,6 +75,9 @@ class CheckoutScreen(BoxOfficeScreen):
         self.quote = quote
         self._payment_key = str(uuid.uuid4())
         self.snacks: dict[UUID, int] = {}  # menu item -> quantity
+        # The coupon and points as typed when the price on screen was quoted: Pay compares
+        # them with the fields, so nothing typed is left out of the charge unseen.
+        self._quoted_extras: tuple[str | None, int] = (None, 0)
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="checkout-top"):
@@ -101,7 +105,12 @@ class CheckoutScreen(BoxOfficeScreen):
 
     def _methods(self) -> list[tuple[str, str]]:
         clerk = self.office.user is not None and self.office.user.role == Role.CLERK
-        chosen = [m for m in METHODS if m not in CASH_ONLY or clerk]
+        guest = self.office.BUYERS_ARE_GUESTS
+        chosen = [
+            m
+            for m in METHODS
+            if (m not in CASH_ONLY or clerk) and not (m in WALLET_METHODS and guest)
+        ]
         if clerk:  # cash first at the counter
             chosen.sort(key=lambda method: method not in CASH_ONLY)
         return [(METHODS[method], method) for method in chosen]
@@ -138,13 +147,25 @@ class CheckoutScreen(BoxOfficeScreen):
 
     @work(exclusive=True, group="quote")
     async def reload(self) -> None:
+        await self._requote()
+
+    def _typed_extras(self) -> tuple[str | None, int]:
+        """The coupon code and the points to use as typed, which the price may not include
+        yet (typed but not applied)."""
         coupon = self.query_one("#coupon", Input).value.strip() or None
-        points = int(self.query_one("#points", Input).value or 0)
+        return coupon, int(self.query_one("#points", Input).value or 0)
+
+    async def _requote(self) -> bool:
+        """Price the hold with what is typed and chosen now; False if the server refused."""
+        coupon, points = self._typed_extras()
         snacks = [SnackChoice(item_id=item, quantity=n) for item, n in self.snacks.items()]
         request = QuoteRequest(coupon_code=coupon, loyalty_points=points, snacks=snacks)
         quote = await self.office.request(self.office.api.quote(self.hold.hold_id, request))
-        if quote is not None:
-            self.show_quote(quote)
+        if quote is None:
+            return False
+        self._quoted_extras = coupon, points
+        self.show_quote(quote)
+        return True
 
     def show_quote(self, quote: QuoteOut) -> None:
         self.quote = quote
@@ -194,12 +215,36 @@ class CheckoutScreen(BoxOfficeScreen):
         if self.quote is None:
             self.notify("Wait for the price first.", severity="warning")
             return
+        if self._typed_extras() != self._quoted_extras:
+            self.apply_before_paying()  # a busy clerk types a coupon and goes straight to Pay
+            return
         try:
             parts = self._payment_parts(self.quote)
         except ValueError as exc:
             self.notify(str(exc), severity="error")
             return
         self.pay(parts)
+
+    @work(exclusive=True, group="quote")
+    async def apply_before_paying(self) -> None:
+        """Price what was typed but not applied, and charge nothing yet: the customer hears
+        the new total (or why the coupon was refused) before paying."""
+        if await self._requote():
+            assert self.quote is not None
+            total = format_money(self.quote.amounts.total_minor, self.quote.amounts.currency)
+            self.notify(
+                f"The coupon and points typed are now in the price: {total}. Pay again to charge it.",
+                title="Price updated, not paid yet",
+                severity="warning",
+                timeout=10,
+            )
+        elif self.office.offline is None:  # refused, and the server said why
+            self.notify(
+                "Nothing was charged: apply or clear the coupon (and points) first.",
+                title="Not paid",
+                severity="error",
+                timeout=10,
+            )
 
     def _payment_parts(self, quote: QuoteOut) -> list[PaymentPart]:
         method = str(self.query_one("#method", Select).value)

@@ -26,7 +26,7 @@ from bmscli.tui.format import local_time
 from bmscli.tui.messages import CursorMoved, SeatTakenByOther, SelectionChanged, SelectionRefused
 from bmscli.tui.money import format_money
 from bmscli.tui.retry import Backoff
-from bmscli.tui.screens.base import BoxOfficeScreen
+from bmscli.tui.screens.base import BoxOfficeScreen, ServerBack
 from bmscli.tui.screens.checkout import CheckoutScreen
 from bmscli.tui.screens.prompt import Prompt
 from bmscli.tui.screens.waitlist_customer import WaitlistCustomerScreen
@@ -34,12 +34,14 @@ from bmscli.tui.widgets.countdown import Countdown
 from bmscli.tui.widgets.legend import Legend
 from bmscli.tui.widgets.seat_map import SeatMap
 from server.contracts.api import HoldOut, SeatMapOut, ShowOut, WaitlistEntryOut
+from server.contracts.enums import IDEMPOTENCY_IN_PROGRESS
 
 DEFAULT_PARTY = "2"
 CHOOSE_HINT = "Choose seats: arrows and space, or b for the best"
 SOLD_OUT_HINT = Text("Sold out: press w to join the waiting list", style="bold")
 CHOOSING_ACTIONS = frozenset({"best_available", "clear", "accessible"})
 HELD_ACTIONS = frozenset({"release"})
+HOLD_ATTEMPTS = 5  # while the first request with the key still runs: 0.5 + 1 + 2 + 4 s
 
 
 class SeatScreen(BoxOfficeScreen):
@@ -60,6 +62,9 @@ class SeatScreen(BoxOfficeScreen):
         self.hold = hold
         self.live = live
         self._hold_key = str(uuid.uuid4())
+        # Seats asked for in a hold the server has not answered (the answer may be lost
+        # while the server made the hold): asked again, with the same key, once it is back.
+        self._unanswered: tuple[UUID, ...] | None = None
         # Kept as attributes: live updates may still arrive while the screen is closing.
         self.seat_map = SeatMap(id="seat-map")
         self.legend = Legend(id="legend")
@@ -94,6 +99,11 @@ class SeatScreen(BoxOfficeScreen):
             self.reload()
 
     # -- the live map ---------------------------------------------------------------------
+
+    def on_server_back(self, event: ServerBack) -> None:
+        super().on_server_back(event)
+        if self._unanswered is not None:
+            self.place_hold(self._unanswered)
 
     @work(exclusive=True, group="live")
     async def reload(self) -> None:
@@ -170,11 +180,24 @@ class SeatScreen(BoxOfficeScreen):
         self.notify(event.reason, severity="warning")
 
     def _ask_party(self, question: str, then: Callable[[int], object]) -> None:
-        """Ask how many seats; a positive answer goes to ``then``."""
+        """Ask how many seats; an answer the server would take goes to ``then``, any other
+        is refused here in the clerk's words (not the API's)."""
+        if self.seatmap is None:
+            self.notify("Wait for the seat map first.", severity="warning")
+            return
+        most = self.seatmap.max_seats_per_hold
 
         def answered(answer: str | None) -> None:
-            if answer and int(answer) > 0:
-                then(int(answer))
+            if answer is None:
+                return  # cancelled
+            if not 1 <= int(answer) <= most:
+                self.notify(
+                    f"Type a number of seats from 1 to {most}; "
+                    f"one sale takes at most {most} seats together.",
+                    severity="warning",
+                )
+                return
+            then(int(answer))
 
         self.app.push_screen(Prompt(question, value=DEFAULT_PARTY, max_length=2), answered)
 
@@ -262,34 +285,57 @@ class SeatScreen(BoxOfficeScreen):
                 severity="warning",
             )
             return
-        self.seat_map.mark_held_by_me(seat_ids)
         self.place_hold(seat_ids)
 
     @work(exclusive=True, group="hold")
     async def place_hold(self, seat_ids: tuple[UUID, ...]) -> None:
         office = self.office
+        # Until the server answers, the live feed's "held" for these seats may be this very
+        # hold: they stay chosen, and fixed, so the retry asks for the same hold.
+        self.seat_map.mark_held_by_me(seat_ids)
+        self.seat_map.disabled = True
+        self._unanswered = seat_ids
+        self.refresh_bindings()
         self.buttons["hold"].loading = True
         try:
-            hold = await office.api.hold(
-                self.show.show_id,
-                list(seat_ids),
-                accessible=self.seat_map.allow_accessible,
-                idempotency_key=self._hold_key,  # a retry after a lost answer holds nothing twice
-            )
+            hold = await self._ask_for_hold(seat_ids)
         except ServerUnreachable:
-            office.connection_lost()
-            self.seat_map.mark_held_by_me(())
+            office.connection_lost()  # asked again when it is back (on_server_back)
             return
         except ApiError as exc:
+            self._unanswered = None
             self.seat_map.mark_held_by_me(())
+            self.seat_map.disabled = False
+            self._update_buttons()
             self._hold_refused(exc)
             return
         finally:
             self.buttons["hold"].loading = False
+        self._unanswered = None
         office.connection_ok()
         office.active_hold = hold
         self._held(hold)
         self.action_checkout()
+
+    async def _ask_for_hold(self, seat_ids: tuple[UUID, ...]) -> HoldOut:
+        """POST the hold with this choice's key: the server replays its answer to a retry,
+        so a hold made while its answer was lost comes back instead of blocking the seats.
+        A retry that overtakes the first request, still running, is asked to wait."""
+        backoff = Backoff()
+        attempts_left = HOLD_ATTEMPTS
+        while True:
+            try:
+                return await self.office.api.hold(
+                    self.show.show_id,
+                    list(seat_ids),
+                    accessible=self.seat_map.allow_accessible,
+                    idempotency_key=self._hold_key,
+                )
+            except ApiError as exc:
+                attempts_left -= 1
+                if exc.body.get("reason") != IDEMPOTENCY_IN_PROGRESS or not attempts_left:
+                    raise
+            await asyncio.sleep(backoff.next())
 
     @on(Button.Pressed, "#pay")
     def action_checkout(self) -> None:
@@ -370,7 +416,7 @@ class SeatScreen(BoxOfficeScreen):
         if action in HELD_ACTIONS:
             return self.hold is not None
         if action in CHOOSING_ACTIONS:
-            return self.hold is None
+            return self.hold is None and self._unanswered is None
         if action == "waitlist":
             return self.hold is None and self.sold_out
         return True

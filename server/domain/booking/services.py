@@ -269,7 +269,7 @@ async def quote(
         tax_rate_bp=context.tax_rate_bp,
         coupon_code=checkout.coupon.code if checkout.coupon else None,
         loyalty_points_used=breakdown.points_redeemed,
-        loyalty_points_earned=breakdown.points_earned,
+        loyalty_points_earned=breakdown.points_earned if _earns(principal) else 0,
         amounts=_amounts(checkout.currency, breakdown),
         rounding=ROUNDING_RULE,
     )
@@ -663,15 +663,16 @@ async def _redeem_coupon(conn: AsyncConnection, checkout: Checkout, done: Confir
     )
 
 
-def _earns(principal: Principal, status: BookingStatus) -> bool:
-    """Registered customers earn on confirmed bookings; guests (no account to keep points
-    in) and staff selling at a till do not."""
-    return status is BookingStatus.CONFIRMED and not principal.is_staff and not principal.is_guest
+def _earns(principal: Principal) -> bool:
+    """Registered customers earn points; guests (no account to keep points in) and staff
+    selling at a till do not. The quote says so too, so no one is promised points."""
+    return not principal.is_staff and not principal.is_guest
 
 
 def _points(checkout: Checkout, principal: Principal, done: Confirmation) -> tuple[int, int]:
     """(points redeemed, points earned) by this booking."""
-    earned = checkout.breakdown.points_earned if _earns(principal, done.status) else 0
+    confirmed = done.status is BookingStatus.CONFIRMED  # a booking held for review earns nothing
+    earned = checkout.breakdown.points_earned if confirmed and _earns(principal) else 0
     return checkout.breakdown.points_redeemed, earned
 
 

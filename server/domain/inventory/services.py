@@ -336,6 +336,7 @@ async def seat_map(services: Services, show_id: uuid.UUID) -> api.SeatMapOut:
         height=height,
         prices={k: int(v) for k, v in terms.prices.items()},
         seats=seats,
+        max_seats_per_hold=services.settings.max_seats_per_hold,
     )
 
 
