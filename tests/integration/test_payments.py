@@ -70,7 +70,8 @@ async def test_a_decline_names_the_part_and_keeps_the_hold(client, engine, world
     assert declined.status_code == 402
     problem = declined.json()
     assert problem["part"] == 0 and problem["method"] == "card" and problem["reason"] == "declined"
-    assert "declined" in problem["detail"]
+    assert problem["detail"].startswith("The card payment was declined")
+    assert "other parts" not in problem["detail"] and "Try another method" in problem["detail"]
     assert await payment_statuses(engine) == [("card", "FAILED", 0)]
     # The hold survives a decline: the buyer pays another way.
     assert (await book(client, headers, hold_id, [pay_by_card()])).status_code == 201
@@ -111,6 +112,7 @@ async def test_split_payment_partial_decline_voids_the_authorized_part(
     parts = [pay_by_card(GOOD_CARD, 13040), pay_by_card(DECLINE, 20000)]
     answer = await book(client, headers, hold_id, parts)
     assert answer.status_code == 402 and answer.json()["part"] == 1
+    assert "the other parts were released" in answer.json()["detail"]
     assert await payment_statuses(engine) == [("card", "VOIDED", 0), ("card", "FAILED", 0)]
     states = {await redis.get(key) for key in await redis.keys("bms:gw:sim:auth:*:state")}
     assert states == {b"voided"}
@@ -206,6 +208,7 @@ async def test_cash_at_the_box_office_gives_change(client, session, engine, worl
     hold_id = await hold_seats(client, auth(clerk), world, "E7")
     short = await book(client, auth(clerk), hold_id, [{"method": "cash", "tendered_minor": 30000}])
     assert short.status_code == 402 and short.json()["reason"] == "tendered_short"
+    assert short.json()["detail"].endswith("collect at least that much. Nothing was charged.")
     paid = await book(client, auth(clerk), hold_id, [{"method": "cash", "tendered_minor": 50000}])
     assert paid.status_code == 201, paid.text
     assert paid.json()["change_minor"] == 50000 - TOTAL_ONE_SEAT

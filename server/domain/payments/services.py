@@ -270,7 +270,7 @@ async def _step(
             _record(charge, operation, result, services.clock.now())
             return
         charge.failure, charge.decline_code = result.message, result.code
-        error = _declined(plan, result, operation)
+        error = _declined(plan, result, operation, parts=len(charges))
     if operation == "authorize":
         charge.status = PaymentStatus.FAILED
     # A failed capture leaves the part AUTHORIZED, so unwinding voids it with the others.
@@ -289,11 +289,24 @@ def _record(charge: Charge, operation: str, result: GatewayResult, now: datetime
         charge.captured_at = now
 
 
-def _declined(plan: PartPlan, result: GatewayResult, operation: str) -> PaymentRequired:
+# Declines whose own message already says what to do (collect more cash, lower the wallet part).
+_SELF_EXPLAINED = frozenset({("cash", "tendered_short"), ("wallet", "insufficient_funds")})
+
+
+def _declined(
+    plan: PartPlan, result: GatewayResult, operation: str, *, parts: int
+) -> PaymentRequired:
     stage = "was declined" if operation == "authorize" else "could not be captured"
+    if parts == 1:
+        what, released = f"The {plan.method} payment", ""
+    else:
+        what, released = (
+            f"Payment part {plan.index + 1} ({plan.method})",
+            "; the other parts were released",
+        )
+    next_step = "" if (plan.method, result.code) in _SELF_EXPLAINED else " Try another method."
     return PaymentRequired(
-        f"Payment part {plan.index + 1} ({plan.method}) {stage}: {result.message} Nothing was "
-        "charged; the other parts were released. Try another method.",
+        f"{what} {stage}: {result.message} Nothing was charged{released}.{next_step}",
         part=plan.index,
         method=plan.method,
         reason=result.code,
