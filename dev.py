@@ -46,11 +46,22 @@ def find_uv() -> str:
     return str(uv)
 
 
+def test_processes(shortcut: str) -> list[str]:
+    """The whole suite runs in two processes, each with its own embedded PostgreSQL and
+    Valkey (a test file runs whole in one of them, so module fixtures are made once): while
+    one waits on a server it started, the other runs. Against external servers
+    (BMS_TEST_DATABASE_URL / BMS_TEST_REDIS_URLS) both would share one database: one process."""
+    external = os.environ.get("BMS_TEST_DATABASE_URL") or os.environ.get("BMS_TEST_REDIS_URLS")
+    if shortcut != "test" or external:
+        return []
+    return ["--numprocesses", "2", "--dist", "loadfile"]
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help"}:
         print(__doc__)
         return 0
-    command = SHORTCUTS.get(argv[0], [argv[0]]) + argv[1:]
+    command = SHORTCUTS.get(argv[0], [argv[0]]) + test_processes(argv[0]) + argv[1:]
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py must explain itself on old Pythons
         print("dev.py: bms needs Python 3.11 or newer", file=sys.stderr)
         return 2
