@@ -63,7 +63,9 @@ def _quote(quote: RefundQuote) -> Group:
     if quote.snacks_refund_minor:
         table.add_row("Snacks", money(quote.snacks_refund_minor))
     if quote.fee_kept_minor:
-        table.add_row(Text("Fee kept", "dim"), Text(f"−{money(quote.fee_kept_minor)}", "dim"))
+        # Not a deduction from the lines above (they never included it): what stays paid.
+        kept = "Convenience fee kept (and its tax)"
+        table.add_row(Text(kept, "dim"), Text(money(quote.fee_kept_minor), "dim"))
     if quote.loyalty_points_returned:
         table.add_row("Points returned", f"{quote.loyalty_points_returned} pts")
     if quote.shortfall_deducted_minor:
