@@ -139,7 +139,8 @@ def show(place: TheaterOut, screen: str, hour: int, free: int, fmt: str = "2D") 
         format=fmt,
         seats_total=150,
         seats_available=free,
-        prices={"regular": 25000, "premium": 40000},
+        # A wheelchair space costs less; the list shows what a ticket on general sale costs.
+        prices={"wheelchair": 10000, "regular": 25000, "premium": 40000},
         currency="INR",
     )
 

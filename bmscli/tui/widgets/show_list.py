@@ -15,8 +15,11 @@ from textual.widgets.option_list import Option
 from bmscli.tui.format import FILLING_FAST, availability, local_time, occupancy
 from bmscli.tui.money import format_money
 from server.contracts.api import ShowOut
+from server.layouts.model import SeatType
 
-BAR_WIDTH = 10
+BAR_WIDTH = 6
+# Sold only with an accessibility request: their price is no guide to what a ticket costs.
+ACCESSIBLE_ONLY = frozenset({SeatType.WHEELCHAIR, SeatType.COMPANION})
 
 
 class ShowList(OptionList):
@@ -62,18 +65,22 @@ class ShowList(OptionList):
             self.post_message(self.Chosen(self._shows[event.option.id]))
 
 
+def _cheapest_on_general_sale(show: ShowOut) -> int:
+    general = [price for kind, price in show.prices.items() if kind not in ACCESSIBLE_ONLY]
+    return min(general or show.prices.values(), default=0)
+
+
 def _line(show: ShowOut, timezone: str) -> Text:
-    """ "  16:00  IMAX Hindi    IMAX       ₹250.00  ██████░░░░ 32 free  filling fast": fits
+    """ "  16:00  IMAX Hindi    IMAX       from ₹250.00  ████░░ 32 free  filling fast": fits
     the 76 columns inside the list's border at 80x24."""
     starts = local_time(show.starts_at, timezone).strftime("%H:%M")
     taken = occupancy(show)
     filled = round(taken * BAR_WIDTH)
-    cheapest = min(show.prices.values(), default=0)
     line = Text.assemble(
         (f"  {starts}  ", "bold"),
         f"{show.format:<5}{show.language[:8]:<9}",
         (f"{show.screen_name[:10]:<11}", "dim"),
-        f"{format_money(cheapest, show.currency):>9}  ",
+        f"{'from ' + format_money(_cheapest_on_general_sale(show), show.currency):>14}  ",
         ("█" * filled, "#ff8700" if taken > FILLING_FAST else "#3fb950"),
         ("░" * (BAR_WIDTH - filled), "dim"),
         " ",
