@@ -236,6 +236,24 @@ async def test_a_clerk_puts_the_customer_at_the_counter_on_the_waiting_list(
         await until(pilot, lambda: notified(customer, "On the waiting list, number 2 in line"))
 
 
+async def test_seats_freed_live_take_the_waiting_list_offer_away(
+    demo: ServerProcess, api: ApiClient
+) -> None:
+    show = (await powai_shows_tomorrow(api))[6]
+    holds = await sell_out(api, show)
+
+    app = BoxOfficeApp(demo.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_as_clerk(pilot)
+        screen = await open_seats(pilot, show)
+        await until(pilot, lambda: screen.sold_out)
+        assert screen.check_action("waitlist", ()) is True
+        await api.release(holds[0])  # nobody waits for this show: the seats stay free
+        await until(pilot, lambda: not screen.sold_out)
+        assert screen.check_action("waitlist", ()) is False
+        assert "Choose seats" in text_of(screen.selection_info)
+
+
 async def test_the_bookings_desk_books_seats_offered_to_a_waiting_customer(
     demo: ServerProcess, api: ApiClient
 ) -> None:

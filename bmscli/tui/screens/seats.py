@@ -65,6 +65,7 @@ class SeatScreen(BoxOfficeScreen):
         # Seats asked for in a hold the server has not answered (the answer may be lost
         # while the server made the hold): asked again, with the same key, once it is back.
         self._unanswered: tuple[UUID, ...] | None = None
+        self._was_sold_out = False
         # Kept as attributes: live updates may still arrive while the screen is closing.
         self.seat_map = SeatMap(id="seat-map")
         self.legend = Legend(id="legend")
@@ -121,6 +122,7 @@ class SeatScreen(BoxOfficeScreen):
                         backoff.reset()
                     else:
                         self.seat_map.apply_event(event)
+                        self._seats_changed()
             except ServerUnreachable:
                 office.connection_lost()
             except ApiError as exc:
@@ -134,6 +136,17 @@ class SeatScreen(BoxOfficeScreen):
         self.legend.load(seatmap)
         if self.sold_out and not self.seat_map.selected_ids:
             self.selection_info.update(SOLD_OUT_HINT)
+        self._was_sold_out = self.sold_out
+        self.refresh_bindings()
+
+    def _seats_changed(self) -> None:
+        """A live change may end (or cause) a sell-out: the hint and the waiting-list key
+        follow it."""
+        if self.sold_out == self._was_sold_out:
+            return
+        self._was_sold_out = self.sold_out
+        if not self.seat_map.selected_ids and self.hold is None:
+            self.selection_info.update(SOLD_OUT_HINT if self.sold_out else CHOOSE_HINT)
         self.refresh_bindings()
 
     @property
