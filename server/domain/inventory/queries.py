@@ -86,16 +86,13 @@ class SeatKind:
 
 _KINDS = (
     "SELECT se.id, se.label, se.seat_type, ss.accessible_only FROM show_seats ss"
-    " JOIN seats se ON se.id = ss.seat_id"
-    " WHERE ss.show_id = :show AND ss.seat_id = ANY(CAST(:seats AS uuid[]))"
+    " JOIN seats se ON se.id = ss.seat_id WHERE ss.show_id = :show"
 )
 
 
-async def seat_kinds(
-    conn: asyncpg.Connection, show_id: uuid.UUID, seat_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, SeatKind]:
-    """Label, type and accessibility of those of ``seat_ids`` that are seats of the show."""
-    rows = await fetch(conn, _KINDS, {"show": show_id, "seats": seat_ids})
+async def seat_kinds(conn: asyncpg.Connection, show_id: uuid.UUID) -> dict[uuid.UUID, SeatKind]:
+    """Label, type and accessibility of every seat of the show."""
+    rows = await fetch(conn, _KINDS, {"show": show_id})
     return {row[0]: SeatKind(row[1], row[2], row[3]) for row in rows}
 
 
