@@ -186,13 +186,15 @@ def create_app(
             secret=secret_key(settings),
         )
         app.state.services = services
-        async with routes.background(app, services):
-            try:
+        try:
+            # The background jobs stop first: a job still running while its pools close
+            # could hold a connection that closing the pool waits for.
+            async with routes.background(app, services):
                 yield
-            finally:
-                await redis.aclose()
-                await driver_pool.close()
-                await engine.dispose()
+        finally:
+            await redis.aclose()
+            await driver_pool.close()
+            await engine.dispose()
 
     return Litestar(
         route_handlers=routes.handlers(),

@@ -101,6 +101,10 @@ def autocommit(engine: AsyncEngine) -> AsyncEngine:
     return isolated(engine, "AUTOCOMMIT")
 
 
+# How long closing the driver pool waits for connections in use before cutting them.
+CLOSE_SECONDS = 10.0
+
+
 @dataclass(frozen=True, slots=True)
 class DriverPool:
     """asyncpg's own pool, for the statements that run a thousand times a second. Each
@@ -135,7 +139,11 @@ class DriverPool:
             await self.pool.release(conn)
 
     async def close(self) -> None:
-        await self.pool.close()
+        """Close gracefully, but never wait forever on a connection nobody gives back."""
+        try:
+            await asyncio.wait_for(self.pool.close(), CLOSE_SECONDS)
+        except TimeoutError:
+            self.pool.terminate()
 
 
 async def _decode_json(conn: asyncpg.Connection) -> None:

@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager, suppress
 
 log = logging.getLogger("bms.periodic")
 
+STOP_SECONDS = 10.0
+
 
 @asynccontextmanager
 async def periodic(
@@ -29,5 +31,13 @@ async def periodic(
         yield task
     finally:
         task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+        # Bounded: a job stuck in a call that ignores cancellation must not stop the process
+        # from shutting down.
+        done, _ = await asyncio.wait({task}, timeout=STOP_SECONDS)
+        if not done:
+            log.warning(
+                "background job %s did not stop within %.0fs; leaving it", name, STOP_SECONDS
+            )
+        else:
+            with suppress(asyncio.CancelledError):
+                await task

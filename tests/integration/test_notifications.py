@@ -387,25 +387,32 @@ async def test_a_slow_delivery_keeps_its_claim_and_holds_no_transaction(
     held = HeldMailer(providers.email)
     slow = worker.deliver_due(services, replace(providers, email=held), renew_every=0.02)
     first = asyncio.create_task(slow)
-    await asyncio.wait_for(held.sending.wait(), 10)
+    try:
+        await asyncio.wait_for(held.sending.wait(), 10)
 
-    async with engine.connect() as conn:  # nothing of the worker is left open in the database
-        open_transactions = await conn.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND state LIKE 'idle in transaction%'"
-            )
-        )
-    assert open_transactions == 0
-    clock.advance(worker.LEASE * 3)  # long past the first lease: only renewals keep the claim
+        async def no_open_transaction() -> bool:
+            # Each lease renewal is a short transaction of its own: one may be caught between
+            # its statements, but a transaction kept open across the held send never ends.
+            async with engine.connect() as conn:
+                open_transactions = await conn.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND state LIKE 'idle in transaction%'"
+                    )
+                )
+            return open_transactions == 0
 
-    async def renewed_past_now() -> bool:
-        due = await one(engine, "SELECT next_attempt_at FROM outbox")
-        return bool(due.next_attempt_at > clock.now())
+        await eventually(no_open_transaction, "no transaction open during the send", 5)
+        clock.advance(worker.LEASE * 3)  # long past the first lease: only renewals keep it
 
-    await eventually(renewed_past_now, "the lease renewed past the clock")
-    assert await worker.deliver_due(services, providers) == 0  # a second worker keeps off
-    held.let_through.set()
+        async def renewed_past_now() -> bool:
+            due = await one(engine, "SELECT next_attempt_at FROM outbox")
+            return bool(due.next_attempt_at > clock.now())
+
+        await eventually(renewed_past_now, "the lease renewed past the clock")
+        assert await worker.deliver_due(services, providers) == 0  # a second worker keeps off
+    finally:
+        held.let_through.set()  # a failed check must not leave the worker renewing forever
     assert await asyncio.wait_for(first, 10) == 1
     assert [m["To"] for m in mailbox.messages] == ["ann@example.test"]
 
@@ -417,13 +424,15 @@ async def test_one_slow_recipient_does_not_hold_up_the_rest_of_the_pass(
     await confirmed_buyers(session, world, addresses, "CODE200")
     held = HeldMailer(providers.email, "slow@example.test")
     run = asyncio.create_task(worker.deliver_due(services, replace(providers, email=held)))
-    await asyncio.wait_for(held.sending.wait(), 10)
+    try:
+        await asyncio.wait_for(held.sending.wait(), 10)
 
-    async def others_sent() -> bool:
-        return sorted(m["To"] for m in mailbox.messages) == sorted(addresses[1:])
+        async def others_sent() -> bool:
+            return sorted(m["To"] for m in mailbox.messages) == sorted(addresses[1:])
 
-    await eventually(others_sent, "the other two e-mails while the first is held")
-    held.let_through.set()
+        await eventually(others_sent, "the other two e-mails while the first is held")
+    finally:
+        held.let_through.set()
     assert await asyncio.wait_for(run, 10) == 3
     assert sorted(m["To"] for m in mailbox.messages) == sorted(addresses)
 
