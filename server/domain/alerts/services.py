@@ -24,7 +24,7 @@ from server.domain.accounts.principal import Principal
 from server.domain.alerts import queries
 from server.domain.catalog.services import find_movie, resolve_city
 from server.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from server.domain.notifications.outbox import enqueue
+from server.domain.notifications.outbox import enqueue_claimed
 from server.domain.notifications.templates import local_time
 from server.infra.state import Services
 
@@ -106,16 +106,13 @@ async def remove(session: AsyncSession, principal: Principal, alert_id: uuid.UUI
 
 async def send_due(services: Services, *, limit: int = BATCH_SIZE) -> int:
     """Queue the e-mail of every alert whose movie has a show on sale in its city now;
-    returns how many. A batch at a time, each marked and queued in one transaction."""
-    queued = 0
-    while True:
-        async with services.engine.begin() as conn:
-            due = await queries.claim_due(conn, services.clock.now(), limit)
-            for alert in due:
-                event = MovieOnSale(
-                    alert_id=alert.id, user_id=alert.user_id, show_id=alert.show_id, city=alert.city
-                )
-                await enqueue(conn, "release.on_sale", event)
-        queued += len(due)
-        if len(due) < limit:
-            return queued
+    returns how many."""
+    return await enqueue_claimed(
+        services.engine,
+        lambda conn, batch: queries.claim_due(conn, services.clock.now(), batch),
+        "release.on_sale",
+        lambda alert: MovieOnSale(
+            alert_id=alert.id, user_id=alert.user_id, show_id=alert.show_id, city=alert.city
+        ),
+        limit,
+    )

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from server.contracts.notifications import BookingReminder
 from server.domain.booking import queries
-from server.domain.notifications.outbox import enqueue
+from server.domain.notifications.outbox import enqueue_claimed
 from server.infra.state import Services
 
 INTERVAL_SECONDS = 30.0
@@ -27,18 +27,15 @@ BATCH_SIZE = 200
 
 
 async def send_due(services: Services, *, limit: int = BATCH_SIZE) -> int:
-    """Queue the reminders that are due; returns how many. A batch at a time, each marked
-    and queued in one transaction, until one is short: a release night's full house all
-    falls due at the same moment."""
+    """Queue the reminders that are due; returns how many. A batch at a time, until one is
+    short: a release night's full house all falls due at the same moment."""
     lead = timedelta(hours=services.settings.reminder_hours)
-    queued = 0
-    while True:
-        async with services.engine.begin() as conn:
-            booking_ids = await queries.claim_reminders(
-                conn, now=services.clock.now(), lead=lead, last_call=LAST_CALL, limit=limit
-            )
-            for booking_id in booking_ids:
-                await enqueue(conn, "booking.reminder", BookingReminder(booking_id=booking_id))
-        queued += len(booking_ids)
-        if len(booking_ids) < limit:
-            return queued
+    return await enqueue_claimed(
+        services.engine,
+        lambda conn, batch: queries.claim_reminders(
+            conn, now=services.clock.now(), lead=lead, last_call=LAST_CALL, limit=batch
+        ),
+        "booking.reminder",
+        lambda booking_id: BookingReminder(booking_id=booking_id),
+        limit,
+    )

@@ -139,7 +139,9 @@ async def _refuse_seats_never_takeable(
     cache: TtlCache[uuid.UUID, dict[uuid.UUID, queries.SeatKind]] = services.extras.setdefault(
         "seat_kinds", TtlCache(SEAT_KINDS_SECONDS, size=1_000)
     )
-    kinds = await cache.get_or_load(target.show_id, lambda: _read_seat_kinds(services, target))
+    kinds = await cache.get_or_load(
+        target.show_id, lambda: _read_seat_kinds(services, target.show_id)
+    )
     kinds = kinds or {}
     strangers = [str(seat_id) for seat_id in unavailable if seat_id not in kinds]
     if strangers:
@@ -163,10 +165,10 @@ async def _refuse_seats_never_takeable(
 
 
 async def _read_seat_kinds(
-    services: Services, target: HoldTarget
+    services: Services, show_id: uuid.UUID
 ) -> dict[uuid.UUID, queries.SeatKind]:
     async with services.driver_pool.connection() as conn:
-        return await queries.seat_kinds(conn, target.show_id)
+        return await queries.seat_kinds(conn, show_id)
 
 
 def _seats(names: list[str]) -> str:
